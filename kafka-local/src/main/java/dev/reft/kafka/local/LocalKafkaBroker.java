@@ -1,0 +1,348 @@
+package dev.reft.kafka.local;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.storage.Formatter;
+import org.apache.kafka.server.common.Feature;
+import org.apache.kafka.server.common.MetadataVersion;
+
+/**
+ * A real single-node Kafka broker in KRaft mode (broker and controller in one node), run from Kafka's own
+ * jars in the current JVM.
+ *
+ * <p>Used two ways: inside a test JVM (see {@link KafkaBrokerExtension} and {@link KafkaBrokerTestResource}),
+ * and as its own process by {@code reft kafka start} (see {@link LocalKafkaMain}). Storage is formatted on
+ * first start; a formatted directory is reused, so a restarted broker keeps its topics and records.
+ *
+ * <pre>{@code
+ * try (LocalKafkaBroker broker = LocalKafkaBroker.builder().build().start()) {
+ *   broker.createTopics(List.of(new NewTopic("t", 1, (short) 1)));
+ *   String bootstrap = broker.bootstrapServers();
+ * }
+ * }</pre>
+ */
+public final class LocalKafkaBroker implements AutoCloseable {
+
+  private static final String CONTROLLER_LISTENER = "CONTROLLER";
+  private static final int NODE_ID = 1;
+
+  private final Path logDir;
+  private final boolean deleteOnClose;
+  private final int port;
+  private final int controllerPort;
+  private final Map<String, String> overrides;
+  private KafkaRaftServer server;
+
+  private LocalKafkaBroker(Builder b) throws IOException {
+    if (b.logDir == null) {
+      this.logDir = Files.createTempDirectory("reft-kafka-");
+      this.deleteOnClose = true;
+    } else {
+      this.logDir = b.logDir.toAbsolutePath();
+      this.deleteOnClose = b.deleteOnClose;
+    }
+    this.port = b.port == 0 ? freePort() : b.port;
+    this.controllerPort = b.controllerPort == 0 ? freePort() : b.controllerPort;
+    this.overrides = Map.copyOf(b.overrides);
+  }
+
+  /** A builder; by default a fresh temporary log directory and free ports. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Builds a {@link LocalKafkaBroker}. */
+  public static final class Builder {
+    private Path logDir;
+    private boolean deleteOnClose;
+    private int port;
+    private int controllerPort;
+    private final Map<String, String> overrides = new HashMap<>();
+
+    private Builder() {}
+
+    /** Keep data in this directory (formatted on first start). Default: a fresh temporary directory. */
+    public Builder optLogDir(Path dir) {
+      this.logDir = Objects.requireNonNull(dir);
+      return this;
+    }
+
+    /** Delete the log directory on {@link #close()} (always true for the temporary default). */
+    public Builder optDeleteOnClose(boolean delete) {
+      this.deleteOnClose = delete;
+      return this;
+    }
+
+    /** Client port on localhost; 0 (default) picks a free one. */
+    public Builder optPort(int port) {
+      this.port = checkPort(port);
+      return this;
+    }
+
+    /** Controller (KRaft quorum) port on localhost; 0 (default) picks a free one. */
+    public Builder optControllerPort(int port) {
+      this.controllerPort = checkPort(port);
+      return this;
+    }
+
+    /** Any broker property, e.g. {@code log.retention.hours}. */
+    public Builder optConfig(String key, String value) {
+      overrides.put(key, value);
+      return this;
+    }
+
+    /** The broker, not started yet. */
+    public LocalKafkaBroker build() {
+      if (port != 0 && port == controllerPort) {
+        throw new IllegalArgumentException("client and controller ports must differ: " + port);
+      }
+      try {
+        return new LocalKafkaBroker(this);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot create a Kafka log directory", e);
+      }
+    }
+
+    private static int checkPort(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("not a TCP port: " + port);
+      }
+      return port;
+    }
+  }
+
+  /**
+   * Formats storage if needed, starts the broker and waits until it answers a client.
+   *
+   * @throws IllegalStateException when a port is taken or the broker does not come up within 60 s
+   */
+  public synchronized LocalKafkaBroker start() {
+    if (server != null) {
+      return this;
+    }
+    requirePortFree(port);
+    requirePortFree(controllerPort);
+    try {
+      Files.createDirectories(logDir);
+      KafkaConfig config = KafkaConfig.fromProps(brokerProperties(), false);
+      if (!Files.exists(logDir.resolve("meta.properties"))) {
+        format();
+      }
+      server = new KafkaRaftServer(config, Time.SYSTEM);
+      server.startup();
+      awaitReady(Duration.ofSeconds(60));
+      return this;
+    } catch (RuntimeException | IOException e) {
+      close();
+      throw new IllegalStateException("Kafka broker did not start (log dir " + logDir + "): " + e.getMessage(), e);
+    }
+  }
+
+  /** {@code localhost:<port>}, for {@code bootstrap.servers}. */
+  public String bootstrapServers() {
+    return "localhost:" + port;
+  }
+
+  /** The client port. */
+  public int port() {
+    return port;
+  }
+
+  /** The log (data) directory. */
+  public Path logDir() {
+    return logDir;
+  }
+
+  /** Creates the topics that do not exist yet; existing topics are left as they are. */
+  public void createTopics(Collection<NewTopic> topics) {
+    try (Admin admin = admin()) {
+      createTopics(admin, topics);
+    }
+  }
+
+  /** Creates the topics that do not exist yet through an existing admin client. */
+  public static void createTopics(Admin admin, Collection<NewTopic> topics) {
+    Set<String> existing;
+    try {
+      existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while listing topics", e);
+    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("cannot list topics: " + e.getMessage(), e);
+    }
+    List<NewTopic> missing = topics.stream().filter(t -> !existing.contains(t.name())).toList();
+    if (missing.isEmpty()) {
+      return;
+    }
+    List<String> failures = new ArrayList<>();
+    admin.createTopics(missing).values().forEach((name, future) -> {
+      try {
+        future.get(30, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          failures.add(name + ": " + e.getCause().getMessage());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        failures.add(name + ": interrupted");
+      } catch (java.util.concurrent.TimeoutException e) {
+        failures.add(name + ": timed out");
+      }
+    });
+    if (!failures.isEmpty()) {
+      throw new IllegalStateException("cannot create topics: " + String.join(", ", failures));
+    }
+  }
+
+  /** A new admin client for this broker; the caller closes it. */
+  public Admin admin() {
+    return Admin.create(Map.of(
+        AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
+        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000,
+        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000));
+  }
+
+  /** Stops the broker, waits for it, and deletes a temporary log directory. */
+  @Override
+  public synchronized void close() {
+    if (server != null) {
+      try {
+        server.shutdown();
+        server.awaitShutdown();
+      } finally {
+        server = null;
+      }
+    }
+    if (deleteOnClose) {
+      deleteRecursively(logDir);
+    }
+  }
+
+  private Properties brokerProperties() {
+    Properties p = new Properties();
+    p.put("process.roles", "broker,controller");
+    p.put("node.id", Integer.toString(NODE_ID));
+    p.put("controller.quorum.voters", NODE_ID + "@localhost:" + controllerPort);
+    p.put("listeners", "PLAINTEXT://localhost:" + port + "," + CONTROLLER_LISTENER + "://localhost:" + controllerPort);
+    p.put("advertised.listeners", "PLAINTEXT://localhost:" + port);
+    p.put("controller.listener.names", CONTROLLER_LISTENER);
+    p.put("inter.broker.listener.name", "PLAINTEXT");
+    p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
+    p.put("log.dirs", logDir.toString());
+    // A single node: every internal topic has one replica.
+    p.put("offsets.topic.replication.factor", "1");
+    p.put("offsets.topic.num.partitions", "4");
+    p.put("transaction.state.log.replication.factor", "1");
+    p.put("transaction.state.log.min.isr", "1");
+    p.put("transaction.state.log.num.partitions", "4");
+    p.put("share.coordinator.state.topic.replication.factor", "1");
+    p.put("share.coordinator.state.topic.min.isr", "1");
+    p.put("group.initial.rebalance.delay.ms", "0");
+    p.put("num.partitions", "1");
+    // Topics are created explicitly from the catalog; a misspelt name should fail loudly, not appear.
+    p.put("auto.create.topics.enable", "false");
+    p.putAll(overrides);
+    return p;
+  }
+
+  private void format() throws IOException {
+    try {
+      new Formatter()
+          .setPrintStream(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))
+          .setClusterId(Uuid.randomUuid().toString())
+          .setNodeId(NODE_ID)
+          .setControllerListenerName(CONTROLLER_LISTENER)
+          .setMetadataLogDirectory(logDir.toString())
+          .setDirectories(List.of(logDir.toString()))
+          .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
+          .setReleaseVersion(MetadataVersion.latestProduction())
+          .run();
+    } catch (IOException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IOException("cannot format Kafka storage in " + logDir + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void awaitReady(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Exception last = null;
+    try (Admin admin = admin()) {
+      while (System.nanoTime() < deadline) {
+        try {
+          admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
+          admin.listTopics().names().get(5, TimeUnit.SECONDS);
+          return;
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while waiting for the broker", e);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+          last = e;
+        }
+      }
+    }
+    throw new IllegalStateException("broker not ready after " + timeout.toSeconds() + " s", last);
+  }
+
+  /** Fails with a clear message if something listens on the port. */
+  static void requirePortFree(int port) {
+    try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getByName("localhost"))) {
+      socket.setReuseAddress(true);
+    } catch (IOException e) {
+      throw new IllegalStateException("port " + port + " on localhost is already in use (another Kafka broker?)", e);
+    }
+  }
+
+  /** A currently free TCP port on localhost. */
+  public static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("localhost"))) {
+      socket.setReuseAddress(true);
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("no free port", e);
+    }
+  }
+
+  static void deleteRecursively(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+          // best effort: a temporary directory
+        }
+      });
+    } catch (IOException ignored) {
+      // best effort
+    }
+  }
+}

@@ -1,0 +1,66 @@
+package dev.reft.schemas;
+
+import java.nio.ByteBuffer;
+import java.time.Instant;
+
+/** Builds {@link DeadLetter} records the same way in every service. */
+public final class DeadLetters {
+
+  private DeadLetters() {}
+
+  /** Where in the pipeline a record was given up on. */
+  public enum Stage {
+    /** Its bytes could not be decoded. */
+    DESERIALIZATION,
+    /** It decoded, but processing it threw. */
+    PROCESSING,
+    /** Its result could not be produced. */
+    PRODUCTION
+  }
+
+  /**
+   * A dead letter for one source record.
+   *
+   * @param service who gives up on it, e.g. {@code reward-service/pod-1}
+   * @param rawKey the key bytes as read, or {@code null}
+   * @param rawValue the value bytes as read, or {@code null}
+   * @param error what went wrong; its cause chain is kept in the message
+   */
+  public static DeadLetter of(
+      String service,
+      Stage stage,
+      String sourceTopic,
+      int sourcePartition,
+      long sourceOffset,
+      byte[] rawKey,
+      byte[] rawValue,
+      Throwable error) {
+    return DeadLetter.newBuilder()
+        .setService(service)
+        .setStage(stage.name())
+        .setSourceTopic(sourceTopic == null ? "" : sourceTopic)
+        .setSourcePartition(sourcePartition)
+        .setSourceOffset(sourceOffset)
+        .setRawKey(rawKey == null ? null : ByteBuffer.wrap(rawKey))
+        .setRawValue(rawValue == null ? null : ByteBuffer.wrap(rawValue))
+        .setErrorClass(error.getClass().getName())
+        .setErrorMessage(describe(error))
+        .setCreatedAt(Instant.now())
+        .build();
+  }
+
+  /** The message of an error and of each of its causes, joined by {@code "; caused by "}. */
+  public static String describe(Throwable error) {
+    StringBuilder sb = new StringBuilder();
+    for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (sb.length() > 0) {
+        sb.append("; caused by ");
+      }
+      sb.append(t.getClass().getSimpleName()).append(": ").append(t.getMessage());
+      if (sb.length() > 4000) {
+        break;
+      }
+    }
+    return sb.toString();
+  }
+}

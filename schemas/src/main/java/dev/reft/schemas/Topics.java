@@ -1,0 +1,88 @@
+package dev.reft.schemas;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.Serdes;
+
+/**
+ * The topic catalog: the only place where topic names and serdes are spelled.
+ *
+ * <p>Keys are strings; values are Avro records in single-object encoding ({@link AvroSerde}). See the
+ * README's topic reference for who produces and consumes each topic.
+ */
+public final class Topics {
+
+  private Topics() {}
+
+  /** Learner → samplers: one request for K sampled chains of thought. Key: problem id. */
+  public static final Topic<String, RolloutRequest> ROLLOUT_REQUESTS =
+      new Topic<>(
+          "rollout-requests",
+          "reft.rollout.requests",
+          Serdes.String(),
+          AvroSerde.of(RolloutRequest.class),
+          4,
+          TopicConfig.CLEANUP_POLICY_DELETE,
+          "learner -> samplers: problem, gold answer, style, K, sampling settings, policy version");
+
+  /** Samplers → reward: one sampled chain of thought with behaviour log-probs. Key: problem id. */
+  public static final Topic<String, SampledTrajectory> TRAJECTORIES_SAMPLED =
+      new Topic<>(
+          "trajectories-sampled",
+          "reft.trajectories.sampled",
+          Serdes.String(),
+          AvroSerde.of(SampledTrajectory.class),
+          4,
+          TopicConfig.CLEANUP_POLICY_DELETE,
+          "sampler -> reward: prompt/response tokens, text, behaviour log-probs, policy version");
+
+  /** Reward → learner (and analytics): the sampled record plus reward and outcome. Key: problem id. */
+  public static final Topic<String, RewardedTrajectory> TRAJECTORIES_REWARDED =
+      new Topic<>(
+          "trajectories-rewarded",
+          "reft.trajectories.rewarded",
+          Serdes.String(),
+          AvroSerde.of(RewardedTrajectory.class),
+          4,
+          TopicConfig.CLEANUP_POLICY_DELETE,
+          "reward -> learner: sampled trajectory + reward, outcome, extracted answer, execution time");
+
+  /** Learner → samplers: newest checkpoint per run (compacted). Key: run id. */
+  public static final Topic<String, CheckpointPublished> CHECKPOINTS =
+      new Topic<>(
+          "checkpoints",
+          "reft.checkpoints",
+          Serdes.String(),
+          AvroSerde.of(CheckpointPublished.class),
+          1,
+          TopicConfig.CLEANUP_POLICY_COMPACT,
+          "learner -> samplers: checkpoint version, URI, SHA-256, step, metrics (compacted)");
+
+  /** Any service: records that could not be decoded or processed, with the reason. Key: source key. */
+  public static final Topic<String, DeadLetter> DEADLETTER =
+      new Topic<>(
+          "deadletter",
+          "reft.deadletter",
+          Serdes.String(),
+          AvroSerde.of(DeadLetter.class),
+          1,
+          TopicConfig.CLEANUP_POLICY_DELETE,
+          "any service: raw bytes, source topic/partition/offset and the error");
+
+  /** Every topic of the system, in pipeline order. */
+  public static final List<Topic<?, ?>> ALL =
+      List.of(ROLLOUT_REQUESTS, TRAJECTORIES_SAMPLED, TRAJECTORIES_REWARDED, CHECKPOINTS, DEADLETTER);
+
+  /**
+   * {@link NewTopic}s for every topic in the catalog, named under the given configuration.
+   *
+   * @param config looks up {@code reft.topics.*} overrides
+   * @param replicationFactor 1 for a single local broker, 3 for a production cluster
+   */
+  public static List<NewTopic> newTopics(Function<String, Optional<String>> config, short replicationFactor) {
+    return ALL.stream().map(t -> t.newTopic(t.name(config), replicationFactor)).toList();
+  }
+}
