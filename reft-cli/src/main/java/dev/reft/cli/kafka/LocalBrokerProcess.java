@@ -63,11 +63,13 @@ public final class LocalBrokerProcess {
       return Optional.empty();
     }
     try {
-      long pid = Long.parseLong(Files.readString(pidFile()).trim());
-      // A stale pid file may name a pid that the OS has reused for something else.
+      // "<pid> <start time in epoch ms>": a stale file may name a pid the OS has since reused.
+      String[] parts = Files.readString(pidFile()).trim().split("\\s+");
+      long pid = Long.parseLong(parts[0]);
+      Optional<Long> started = parts.length > 1 ? Optional.of(Long.parseLong(parts[1])) : Optional.empty();
       return ProcessHandle.of(pid)
           .filter(ProcessHandle::isAlive)
-          .filter(p -> p.info().commandLine().map(c -> c.contains(LocalKafkaMain.class.getName())).orElse(true));
+          .filter(p -> started.isEmpty() || p.info().startInstant().map(i -> i.toEpochMilli() == started.get()).orElse(true));
     } catch (IOException | NumberFormatException e) {
       return Optional.empty();
     }
@@ -129,7 +131,8 @@ public final class LocalBrokerProcess {
           .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile().toFile()))
           .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
           .start();
-      Files.writeString(pidFile(), Long.toString(process.pid()));
+      Files.writeString(pidFile(), process.pid() + " "
+          + process.toHandle().info().startInstant().map(i -> Long.toString(i.toEpochMilli())).orElse(""));
       awaitReady(process, port, timeout);
       return process.toHandle();
     } catch (IOException e) {

@@ -1,0 +1,46 @@
+package dev.reft.schemas;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.serialization.Serdes;
+import org.junit.jupiter.api.Test;
+
+class TopicsTest {
+
+  @Test
+  void namesComeFromTheCatalogUnlessOverridden() {
+    assertThat(Topics.TRAJECTORIES_REWARDED.name(Map.of())).isEqualTo("reft.trajectories.rewarded");
+    assertThat(Topics.TRAJECTORIES_REWARDED.name(Map.of("reft.topics.trajectories-rewarded", "replay.rewarded")))
+        .isEqualTo("replay.rewarded");
+    assertThat(Topics.TRAJECTORIES_REWARDED.name(key -> Optional.of("  ")))
+        .as("a blank override means the default")
+        .isEqualTo("reft.trajectories.rewarded");
+  }
+
+  @Test
+  void topicNamesAndConfigKeysAreUnique() {
+    assertThat(Topics.ALL.stream().map(Topic::defaultName).distinct().count()).isEqualTo(Topics.ALL.size());
+    assertThat(Topics.ALL.stream().map(Topic::configKey).distinct().count()).isEqualTo(Topics.ALL.size());
+  }
+
+  @Test
+  void checkpointsAreCompactedAndTheRestAreLogs() {
+    NewTopic checkpoints = Topics.CHECKPOINTS.newTopic("c", (short) 1);
+    assertThat(checkpoints.configs()).containsEntry("cleanup.policy", "compact");
+    assertThat(Topics.newTopics(k -> Optional.empty(), (short) 1))
+        .filteredOn(t -> !t.name().equals("reft.checkpoints"))
+        .allSatisfy(t -> assertThat(t.configs()).containsEntry("cleanup.policy", "delete"));
+  }
+
+  @Test
+  void rejectsNonsense() {
+    assertThatThrownBy(() -> new Topic<>("x", "x", Serdes.String(), Serdes.String(), 0, "delete", ""))
+        .hasMessageContaining("partitions");
+    assertThatThrownBy(() -> new Topic<>("x", "x", Serdes.String(), Serdes.String(), 1, "forever", ""))
+        .hasMessageContaining("cleanupPolicy");
+  }
+}
