@@ -72,9 +72,43 @@ public final class Topics {
           TopicConfig.CLEANUP_POLICY_DELETE,
           "any service: raw bytes, source topic/partition/offset and the error");
 
+  /** Reward service → dashboards, reports: running totals per policy version (compacted). Key: run/version. */
+  public static final Topic<String, RewardStats> REWARD_STATS =
+      new Topic<>(
+          "reward-stats",
+          "reft.reward.stats",
+          Serdes.String(),
+          AvroSerde.of(RewardStats.class),
+          1,
+          TopicConfig.CLEANUP_POLICY_COMPACT,
+          "reward -> dashboards, reports: count, mean reward, accuracy, outcomes per policy version");
+
+  /** Learner → dashboards, reports: held-out accuracy per evaluated policy version. Key: run id. */
+  public static final Topic<String, EvalResult> EVAL =
+      new Topic<>(
+          "eval",
+          "reft.eval",
+          Serdes.String(),
+          AvroSerde.of(EvalResult.class),
+          1,
+          TopicConfig.CLEANUP_POLICY_DELETE,
+          "learner -> dashboards, reports: greedy and voting@K accuracy per policy version");
+
+  /** Learner → dashboards, reports: the diagnostics of every update. Key: run id. */
+  public static final Topic<String, LearnerUpdate> LEARNER_UPDATES =
+      new Topic<>(
+          "learner-updates",
+          "reft.learner.updates",
+          Serdes.String(),
+          AvroSerde.of(LearnerUpdate.class),
+          1,
+          TopicConfig.CLEANUP_POLICY_DELETE,
+          "learner -> dashboards, reports: losses, KL, entropy, reward, lag per update");
+
   /** Every topic of the system, in pipeline order. */
   public static final List<Topic<?, ?>> ALL =
-      List.of(ROLLOUT_REQUESTS, TRAJECTORIES_SAMPLED, TRAJECTORIES_REWARDED, CHECKPOINTS, DEADLETTER);
+      List.of(ROLLOUT_REQUESTS, TRAJECTORIES_SAMPLED, TRAJECTORIES_REWARDED, CHECKPOINTS, DEADLETTER, REWARD_STATS,
+          EVAL, LEARNER_UPDATES);
 
   /**
    * {@link NewTopic}s for every topic in the catalog, named under the given configuration.

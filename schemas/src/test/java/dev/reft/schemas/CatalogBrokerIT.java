@@ -42,6 +42,11 @@ class CatalogBrokerIT {
         .isEqualTo(SampleRecords.checkpoint());
     assertThat(roundTrip(broker, Topics.DEADLETTER, "k", SampleRecords.deadLetter()))
         .isEqualTo(SampleRecords.deadLetter());
+    assertThat(roundTrip(broker, Topics.REWARD_STATS, "run-1/3", SampleRecords.rewardStats()))
+        .isEqualTo(SampleRecords.rewardStats());
+    assertThat(roundTrip(broker, Topics.EVAL, "run-1", SampleRecords.eval())).isEqualTo(SampleRecords.eval());
+    assertThat(roundTrip(broker, Topics.LEARNER_UPDATES, "run-1", SampleRecords.learnerUpdate()))
+        .isEqualTo(SampleRecords.learnerUpdate());
   }
 
   @Test

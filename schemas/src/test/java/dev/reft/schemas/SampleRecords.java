@@ -98,4 +98,50 @@ final class SampleRecords {
         .setCreatedAt(NOW)
         .build();
   }
+
+  static RewardStats rewardStats() {
+    return RewardStats.newBuilder()
+        .setRunId("run-1")
+        .setPolicyVersion(3)
+        .setCount(10)
+        .setRewardSum(4.3)
+        .setMeanReward(0.43)
+        .setCorrect(4)
+        .setAccuracy(0.4)
+        .setOutcomeCounts(Map.of("CORRECT", 4L, "WRONG", 3L, "NO_ANSWER", 3L))
+        .setResponseTokensSum(420)
+        .setMeanResponseLength(42.0)
+        .setUpdatedAt(NOW)
+        .build();
+  }
+
+  static EvalResult eval() {
+    return EvalResult.newBuilder()
+        .setRunId("run-1")
+        .setPolicyVersion(3)
+        .setStep(120)
+        .setMode("reft")
+        .setDataset("synthetic-test")
+        .setStyle(CotStyle.NCOT)
+        .setProblems(1000)
+        .setGreedyAccuracy(0.41)
+        .setVotingK(8)
+        .setVotingAccuracy(0.47)
+        .setOutcomeCounts(Map.of("CORRECT", 410L, "WRONG", 590L))
+        .setAccuracyByDifficulty(Map.of("steps=1", 0.8, "steps=4", 0.1))
+        .setMeanResponseLength(37.5)
+        .setCreatedAt(NOW)
+        .build();
+  }
+
+  static LearnerUpdate learnerUpdate() {
+    return LearnerUpdate.newBuilder()
+        .setRunId("run-1")
+        .setMode("reft")
+        .setPolicyVersion(4)
+        .setStep(121)
+        .setMetrics(Map.of("policy_loss", -0.01, "approx_kl", 0.002))
+        .setCreatedAt(NOW)
+        .build();
+  }
 }

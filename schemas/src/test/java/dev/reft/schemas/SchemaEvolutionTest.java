@@ -20,7 +20,8 @@ class SchemaEvolutionTest {
 
   static Stream<Class<?>> recordTypes() {
     return Stream.of(RolloutRequest.class, SampledTrajectory.class, RewardedTrajectory.class,
-        CheckpointPublished.class, DeadLetter.class);
+        CheckpointPublished.class, DeadLetter.class, RewardStats.class,
+        EvalResult.class, LearnerUpdate.class);
   }
 
   @ParameterizedTest

@@ -28,12 +28,13 @@ class TopicsTest {
   }
 
   @Test
-  void checkpointsAreCompactedAndTheRestAreLogs() {
+  void latestValueTopicsAreCompactedAndTheRestAreLogs() {
     NewTopic checkpoints = Topics.CHECKPOINTS.newTopic("c", (short) 1);
     assertThat(checkpoints.configs()).containsEntry("cleanup.policy", "compact");
+    var compacted = java.util.Set.of("reft.checkpoints", "reft.reward.stats");
     assertThat(Topics.newTopics(k -> Optional.empty(), (short) 1))
-        .filteredOn(t -> !t.name().equals("reft.checkpoints"))
-        .allSatisfy(t -> assertThat(t.configs()).containsEntry("cleanup.policy", "delete"));
+        .allSatisfy(t -> assertThat(t.configs())
+            .containsEntry("cleanup.policy", compacted.contains(t.name()) ? "compact" : "delete"));
   }
 
   @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.reft.kafka.local.LocalKafkaBroker;
+import dev.reft.schemas.Topics;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
@@ -25,11 +26,11 @@ class LocalBrokerProcessIT {
     try {
       assertThat(broker.running()).contains(process);
       assertThat(broker.recordedPort()).contains(port);
-      assertThat(KafkaCommand.ensureTopics("localhost:" + port)).isEqualTo(5);
+      assertThat(KafkaCommand.ensureTopics("localhost:" + port)).isEqualTo(Topics.ALL.size());
       try (Admin admin = LocalBrokerProcess.admin("localhost:" + port)) {
         assertThat(admin.listTopics().names().get(10, TimeUnit.SECONDS))
             .contains("reft.rollout.requests", "reft.trajectories.sampled", "reft.trajectories.rewarded",
-                "reft.checkpoints", "reft.deadletter");
+                "reft.checkpoints", "reft.deadletter", "reft.reward.stats", "reft.eval", "reft.learner.updates");
       }
       assertThatThrownBy(() -> broker.start(port, controllerPort, Duration.ofSeconds(5)))
           .isInstanceOf(LocalBrokerProcess.AlreadyRunningException.class)
