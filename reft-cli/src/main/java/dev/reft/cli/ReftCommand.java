@@ -1,5 +1,7 @@
 package dev.reft.cli;
 
+import dev.reft.cli.bench.BenchCommand;
+import dev.reft.cli.data.DataCommand;
 import dev.reft.cli.kafka.KafkaCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -15,6 +17,8 @@ import picocli.CommandLine.Command;
     description = "ReFT (reinforced fine-tuning for math reasoning) on Kafka.",
     subcommands = {
       KafkaCommand.class,
+      DataCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class ReftCommand implements Runnable {

@@ -9,6 +9,7 @@ import org.apache.avro.message.BadHeaderException;
 import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.message.MissingSchemaException;
+import org.apache.avro.data.TimeConversions;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -32,7 +33,12 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
   private final BinaryMessageDecoder<T> decoder;
 
   private AvroSerde(Class<T> type, List<Schema> olderWriterSchemas) {
-    SpecificData model = SpecificData.getForClass(type);
+    // Resolve record classes with the class loader that loaded the record type, not the thread's context
+    // loader: under Quarkus' class loaders they differ, and the wrong one yields ClassCastExceptions. Keep
+    // the logical-type conversions (timestamp-millis -> Instant) of the generated model.
+    SpecificData model = new SpecificData(type.getClassLoader());
+    SpecificData.getForClass(type).getConversions().forEach(model::addLogicalTypeConversion);
+    model.addLogicalTypeConversion(new TimeConversions.TimestampMillisConversion());
     Schema schema = model.getSchema(type);
     this.recordType = schema.getName();
     this.encoder = new BinaryMessageEncoder<>(model, schema);

@@ -6,21 +6,26 @@ import java.util.Map;
 /**
  * Quarkus test resource: starts a real in-JVM KRaft broker before the application and points the Kafka
  * connector and Kafka Streams at it. Use with {@code @QuarkusTestResource(KafkaBrokerTestResource.class)}
- * (or {@code @WithTestResource}); Dev Services stay disabled.
+ * (or {@code @WithTestResource}); Dev Services stay disabled. Subclass and override {@link #onStarted} to
+ * create topics before the application starts.
  */
-public final class KafkaBrokerTestResource implements QuarkusTestResourceLifecycleManager {
+public class KafkaBrokerTestResource implements QuarkusTestResourceLifecycleManager {
 
   private LocalKafkaBroker broker;
 
   @Override
   public Map<String, String> start() {
     broker = LocalKafkaBroker.builder().build().start();
+    onStarted(broker);
     String bootstrap = broker.bootstrapServers();
     return Map.of(
         "kafka.bootstrap.servers", bootstrap,
         "quarkus.kafka-streams.bootstrap-servers", bootstrap,
         "quarkus.kafka.devservices.enabled", "false");
   }
+
+  /** Called once the broker answers, before the application starts; does nothing by default. */
+  protected void onStarted(LocalKafkaBroker broker) {}
 
   @Override
   public void stop() {
