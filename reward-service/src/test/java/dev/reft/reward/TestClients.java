@@ -1,14 +1,12 @@
 package dev.reft.reward;
 
+import dev.reft.kafka.local.TopicReader;
 import dev.reft.schemas.Topic;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -41,30 +39,10 @@ final class TestClients {
     }
   }
 
-  /**
-   * Reads a topic from the beginning with {@code isolation.level=read_committed} until {@code done} holds
-   * for what was read, or the timeout passes; returns what was read.
-   */
+  /** Reads a catalog topic from the beginning, read_committed, until {@code done} holds or the timeout passes. */
   static <V> List<ConsumerRecord<String, V>> readUntil(String bootstrap, Topic<String, V> topic, String name,
       Duration timeout, Predicate<List<ConsumerRecord<String, V>>> done) {
-    List<ConsumerRecord<String, V>> out = new ArrayList<>();
-    try (KafkaConsumer<String, V> consumer = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ConsumerConfig.GROUP_ID_CONFIG, "test-reader-" + System.nanoTime(),
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, System.getProperty("test.isolation", "read_committed"),
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
-        topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
-      consumer.subscribe(List.of(name));
-      long deadline = System.nanoTime() + timeout.toNanos();
-      while (!done.test(out) && System.nanoTime() < deadline) {
-        consumer.poll(Duration.ofMillis(250)).forEach(out::add);
-      }
-      // Drain what is already there, so that "too many" is visible too.
-      for (int i = 0; i < 4; i++) {
-        consumer.poll(Duration.ofMillis(250)).forEach(out::add);
-      }
-    }
-    return out;
+    return TopicReader.readUntil(bootstrap, name, topic.keySerde().deserializer(), topic.valueSerde().deserializer(),
+        timeout, done);
   }
 }

@@ -28,6 +28,7 @@ import org.apache.kafka.common.serialization.Serializer;
  */
 public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
 
+  private final Class<T> type;
   private final String recordType;
   private final BinaryMessageEncoder<T> encoder;
   private final BinaryMessageDecoder<T> decoder;
@@ -40,6 +41,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
     SpecificData.getForClass(type).getConversions().forEach(model::addLogicalTypeConversion);
     model.addLogicalTypeConversion(new TimeConversions.TimestampMillisConversion());
     Schema schema = model.getSchema(type);
+    this.type = type;
     this.recordType = schema.getName();
     this.encoder = new BinaryMessageEncoder<>(model, schema);
     this.decoder = new BinaryMessageDecoder<>(model, schema);
@@ -59,6 +61,11 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
   /** As {@link #of(Class)}, and also able to read records written with the given extra schemas. */
   public static <T extends SpecificRecord> AvroSerde<T> withWriterSchemas(Class<T> type, List<Schema> extra) {
     return new AvroSerde<>(type, extra);
+  }
+
+  /** The record class. */
+  public Class<T> type() {
+    return type;
   }
 
   /** Encodes a record; {@code null} stays {@code null} (a tombstone). */

@@ -6,6 +6,7 @@ import java.util.function.Function;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.Serializer;
 
 /**
  * The topic catalog: the only place where topic names and serdes are spelled.
@@ -109,6 +110,26 @@ public final class Topics {
   public static final List<Topic<?, ?>> ALL =
       List.of(ROLLOUT_REQUESTS, TRAJECTORIES_SAMPLED, TRAJECTORIES_REWARDED, CHECKPOINTS, DEADLETTER, REWARD_STATS,
           EVAL, LEARNER_UPDATES);
+
+  /**
+   * A serializer for any catalog value, choosing the serde by the record's class — for one producer that
+   * writes several topics (say results and dead letters in one transaction).
+   */
+  public static Serializer<Object> anyValueSerializer() {
+    return (topic, data) -> {
+      if (data == null) {
+        return null;
+      }
+      for (Topic<?, ?> t : ALL) {
+        if (t.valueSerde() instanceof AvroSerde<?> serde && serde.type().isInstance(data)) {
+          @SuppressWarnings("unchecked")
+          Serializer<Object> s = (Serializer<Object>) t.valueSerde().serializer();
+          return s.serialize(topic, data);
+        }
+      }
+      throw new IllegalArgumentException("no catalog topic carries " + data.getClass().getName());
+    };
+  }
 
   /**
    * {@link NewTopic}s for every topic in the catalog, named under the given configuration.

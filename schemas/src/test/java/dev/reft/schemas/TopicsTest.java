@@ -44,4 +44,15 @@ class TopicsTest {
     assertThatThrownBy(() -> new Topic<>("x", "x", Serdes.String(), Serdes.String(), 1, "forever", ""))
         .hasMessageContaining("cleanupPolicy");
   }
+
+  @Test
+  void anyValueSerializerPicksTheSerdeByRecordType() {
+    var any = Topics.anyValueSerializer();
+    assertThat(any.serialize("t", SampleRecords.deadLetter()))
+        .isEqualTo(Topics.DEADLETTER.valueSerde().serializer().serialize("t", SampleRecords.deadLetter()));
+    assertThat(Topics.TRAJECTORIES_SAMPLED.valueSerde().deserializer().deserialize("t", any.serialize("t", SampleRecords.sampled())))
+        .isEqualTo(SampleRecords.sampled());
+    assertThat(any.serialize("t", null)).isNull();
+    assertThatThrownBy(() -> any.serialize("t", "not a record")).hasMessageContaining("java.lang.String");
+  }
 }

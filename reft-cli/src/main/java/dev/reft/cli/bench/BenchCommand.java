@@ -9,7 +9,7 @@ import picocli.CommandLine.Spec;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks: print throughput and latency figures.",
-    subcommands = {SandboxBenchCommand.class, PolicyBenchCommand.class})
+    subcommands = {SandboxBenchCommand.class, PolicyBenchCommand.class, RewardBenchCommand.class})
 public final class BenchCommand implements Runnable {
 
   @Spec CommandSpec spec;

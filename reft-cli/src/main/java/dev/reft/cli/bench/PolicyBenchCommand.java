@@ -18,8 +18,12 @@ public final class PolicyBenchCommand implements Callable<Integer> {
   @Option(names = "--preset", defaultValue = "tiny", description = "Model preset: tiny (2 layers, dim 128) or small (4 layers, dim 256) (default: ${DEFAULT-VALUE}).")
   String preset;
 
-  @Option(names = "--threads", description = "PyTorch intra-op threads (default: the number of CPUs).")
+  @Option(names = "--threads", description = "PyTorch intra-op threads for training (default: the number of CPUs).")
   Integer threads;
+
+  @Option(names = "--sample-threads", defaultValue = "1",
+      description = "PyTorch intra-op threads for sampling; decoding is many tiny ops, 1 is usually fastest (default: ${DEFAULT-VALUE}).")
+  int sampleThreads;
 
   @Option(names = "--batch", defaultValue = "32", description = "Training batch size (default: ${DEFAULT-VALUE}).")
   int batch;
@@ -42,7 +46,7 @@ public final class PolicyBenchCommand implements Callable<Integer> {
   @Option(names = "--steps", defaultValue = "10", description = "Measured training steps, after 3 warm-up steps (default: ${DEFAULT-VALUE}).")
   int steps;
 
-  @Option(names = "--rounds", defaultValue = "3", description = "Measured generation rounds, after 1 warm-up round (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--rounds", defaultValue = "5", description = "Measured generation rounds, after 1 warm-up round (default: ${DEFAULT-VALUE}).")
   int rounds;
 
   @Override
@@ -52,13 +56,13 @@ public final class PolicyBenchCommand implements Callable<Integer> {
       System.err.println("reft bench policy: --preset must be tiny or small, not " + preset);
       return 2;
     }
-    if (batch < 1 || seq < 2 || vocab < 2 || sampleBatch < 1 || prompt < 1 || newTokens < 1 || steps < 1 || rounds < 1) {
+    if (sampleThreads < 1 || batch < 1 || seq < 2 || vocab < 2 || sampleBatch < 1 || prompt < 1 || newTokens < 1 || steps < 1 || rounds < 1) {
       System.err.println("reft bench policy: sizes must be positive (seq >= 2, vocab >= 2)");
       return 2;
     }
     int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     PolicyBenchmark.run(
-        new PolicyBenchmark.Options(name, threadCount, batch, seq, vocab, sampleBatch, prompt, newTokens, steps, rounds), System.out);
+        new PolicyBenchmark.Options(name, threadCount, sampleThreads, batch, seq, vocab, sampleBatch, prompt, newTokens, steps, rounds), System.out);
     return 0;
   }
 }

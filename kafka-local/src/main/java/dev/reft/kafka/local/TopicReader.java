@@ -1,0 +1,45 @@
+package dev.reft.kafka.local;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.Deserializer;
+
+/**
+ * Reads a topic the way a downstream service sees it: from the beginning, {@code read_committed}, in a
+ * fresh consumer group. For tests and tools that check what a pipeline produced.
+ */
+public final class TopicReader {
+
+  private TopicReader() {}
+
+  /**
+   * Reads until {@code done} holds for what was read or the timeout passes, then drains what is already
+   * there (so that "too many" is visible too) and returns everything read.
+   */
+  public static <K, V> List<ConsumerRecord<K, V>> readUntil(String bootstrap, String topic,
+      Deserializer<K> keys, Deserializer<V> values, Duration timeout, Predicate<List<ConsumerRecord<K, V>>> done) {
+    List<ConsumerRecord<K, V>> out = new ArrayList<>();
+    try (KafkaConsumer<K, V> consumer = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ConsumerConfig.GROUP_ID_CONFIG, "reader-" + topic + "-" + System.nanoTime(),
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), keys, values)) {
+      consumer.subscribe(List.of(topic));
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (!done.test(out) && System.nanoTime() < deadline) {
+        consumer.poll(Duration.ofMillis(250)).forEach(out::add);
+      }
+      for (int i = 0; i < 4; i++) {
+        consumer.poll(Duration.ofMillis(250)).forEach(out::add);
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,134 @@
+package dev.reft.learner.loop;
+
+import dev.reft.schemas.CheckpointPublished;
+import dev.reft.schemas.EvalResult;
+import dev.reft.schemas.LearnerUpdate;
+import dev.reft.schemas.RolloutRequest;
+import dev.reft.schemas.Topics;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * The learner's Kafka clients, all named from the catalog:
+ *
+ * <ul>
+ *   <li>a transactional producer: each checkpoint event is published in one transaction with the consumed
+ *       offsets of {@code reft.trajectories.rewarded} (committed for group {@code reft-learner-<run>});
+ *   <li>an idempotent producer for rollout requests, per-update diagnostics and evaluations;
+ *   <li>consumers created on demand for the rewarded and requests topics (positions come from checkpoints).
+ * </ul>
+ */
+public final class KafkaIo implements AutoCloseable {
+
+  final String bootstrap;
+  final String runId;
+  final String requestsTopic;
+  final String rewardedTopic;
+  final String checkpointsTopic;
+  final String updatesTopic;
+  final String evalTopic;
+  final String groupId;
+  private final KafkaProducer<String, Object> transactional;
+  private final KafkaProducer<String, Object> plain;
+
+  public KafkaIo(String bootstrap, String runId, Function<String, Optional<String>> config) {
+    this.bootstrap = bootstrap;
+    this.runId = runId;
+    this.requestsTopic = Topics.ROLLOUT_REQUESTS.name(config);
+    this.rewardedTopic = Topics.TRAJECTORIES_REWARDED.name(config);
+    this.checkpointsTopic = Topics.CHECKPOINTS.name(config);
+    this.updatesTopic = Topics.LEARNER_UPDATES.name(config);
+    this.evalTopic = Topics.EVAL.name(config);
+    this.groupId = "reft-learner-" + runId;
+    Map<String, Object> tx = new HashMap<>();
+    tx.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    tx.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "reft-learner-" + runId);
+    tx.put(ProducerConfig.CLIENT_ID_CONFIG, "learner-" + runId + "-checkpoints");
+    transactional = new KafkaProducer<>(tx, Topics.CHECKPOINTS.keySerde().serializer(), Topics.anyValueSerializer());
+    transactional.initTransactions();
+    Map<String, Object> p = new HashMap<>();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, 2);
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, "learner-" + runId);
+    plain = new KafkaProducer<>(p, Topics.ROLLOUT_REQUESTS.keySerde().serializer(), Topics.anyValueSerializer());
+  }
+
+  /** Sends a rollout request (keyed by problem id). */
+  void sendRequest(RolloutRequest request) {
+    plain.send(new ProducerRecord<>(requestsTopic, request.getProblemId(), request));
+  }
+
+  /** Waits until every request sent so far is acknowledged. */
+  void flushRequests() {
+    plain.flush();
+  }
+
+  public void sendUpdate(LearnerUpdate update) {
+    plain.send(new ProducerRecord<>(updatesTopic, runId, update));
+  }
+
+  public void sendEval(EvalResult result) {
+    plain.send(new ProducerRecord<>(evalTopic, runId, result));
+    plain.flush();
+  }
+
+  /**
+   * Publishes a checkpoint event and commits the consumed offsets in one transaction.
+   *
+   * @param offsets next offset per rewarded partition (empty for the warm-up)
+   */
+  public void publishCheckpoint(CheckpointPublished event, Map<Integer, Long> offsets) {
+    transactional.beginTransaction();
+    try {
+      transactional.send(new ProducerRecord<>(checkpointsTopic, runId, event));
+      if (!offsets.isEmpty()) {
+        Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
+        offsets.forEach((p, o) -> commit.put(new TopicPartition(rewardedTopic, p), new OffsetAndMetadata(o)));
+        transactional.sendOffsetsToTransaction(commit, new ConsumerGroupMetadata(groupId));
+      }
+      transactional.commitTransaction();
+    } catch (RuntimeException e) {
+      transactional.abortTransaction();
+      throw e;
+    }
+  }
+
+  /** A consumer of raw bytes with no group (positions are set by the caller), read_committed. */
+  KafkaConsumer<byte[], byte[]> rawConsumer(String clientId) {
+    return new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ConsumerConfig.CLIENT_ID_CONFIG, clientId,
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 256), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  /** The partitions of a topic. */
+  static List<TopicPartition> partitions(KafkaConsumer<?, ?> consumer, String topic) {
+    return consumer.partitionsFor(topic, Duration.ofSeconds(60)).stream()
+        .map(p -> new TopicPartition(topic, p.partition())).sorted(java.util.Comparator.comparingInt(TopicPartition::partition))
+        .toList();
+  }
+
+  @Override
+  public void close() {
+    plain.close(Duration.ofSeconds(10));
+    transactional.close(Duration.ofSeconds(10));
+  }
+}

@@ -1,0 +1,177 @@
+package dev.reft.learner.rl;
+
+/**
+ * KL-shaped per-token rewards, generalised advantage estimation and advantage whitening, as in ReFT
+ * (Luong et al., 2024, §3 and the official {@code train_rl_reft.py}) following Ziegler et al. (2019).
+ *
+ * <p>Everything here works on one batch of response sequences of different lengths, held as ragged
+ * arrays {@code x[i][t]} with {@code i} the sequence and {@code t = 0 .. L_i - 1} its response tokens
+ * (prompt tokens never get rewards, values or advantages). No autograd is involved: these are targets.
+ *
+ * <p>Shape legend: B = sequences in the batch, L_i = response length of sequence i.
+ */
+public final class Gae {
+
+  private Gae() {}
+
+  /**
+   * The per-token rewards r_t of ReFT: a KL penalty on every token and the task reward on the last one.
+   *
+   * <pre>
+   *   r_t = −β · (log π_old(a_t | s_t) − log π_ref(a_t | s_t))            for every response token t
+   *   r_{L−1} += score                                                     (1, 0.1 or 0; the EOS token)
+   * </pre>
+   *
+   * @param oldLogProbs log π_old(a_t) of the policy being updated, before the update — (B, L_i)
+   * @param refLogProbs log π_ref(a_t) of the frozen warm-up policy — (B, L_i)
+   * @param scores task reward of each sequence — (B)
+   * @param klCoef β (ReFT: 0.01 P-CoT, 0.05 N-CoT)
+   * @return rewards — (B, L_i)
+   */
+  public static float[][] klShapedRewards(float[][] oldLogProbs, float[][] refLogProbs, float[] scores, float klCoef) {
+    int batch = oldLogProbs.length;
+    requireSameShape(oldLogProbs, refLogProbs, "refLogProbs");
+    if (scores.length != batch) {
+      throw new IllegalArgumentException("scores has " + scores.length + " entries for " + batch + " sequences");
+    }
+    float[][] rewards = new float[batch][];
+    for (int i = 0; i < batch; i++) {
+      int length = oldLogProbs[i].length;
+      rewards[i] = new float[length];
+      for (int t = 0; t < length; t++) {
+        float kl = oldLogProbs[i][t] - refLogProbs[i][t];
+        rewards[i][t] = -klCoef * kl;
+      }
+      if (length > 0) {
+        rewards[i][length - 1] += scores[i];
+      }
+    }
+    return rewards;
+  }
+
+  /** Advantages and returns of a batch, as computed by {@link #estimate}. */
+  public record Estimate(float[][] advantages, float[][] returns) {}
+
+  /**
+   * Generalised advantage estimation (Schulman et al., 2016), run backwards over each sequence; the
+   * value after the last token is 0 (the episode ends at EOS or at the length limit).
+   *
+   * <pre>
+   *   δ_t = r_t + γ · V(s_{t+1}) − V(s_t)
+   *   Â_t = δ_t + γ · λ · Â_{t+1}          (lastGaeLam carries Â_{t+1})
+   *   R_t = Â_t + V(s_t)                    (the value target)
+   * </pre>
+   *
+   * @param rewards r_t — (B, L_i)
+   * @param values V(s_t) of the policy before the update — (B, L_i)
+   * @param gamma γ (ReFT: 1.0)
+   * @param lambda λ (ReFT: 0.95)
+   */
+  public static Estimate estimate(float[][] rewards, float[][] values, float gamma, float lambda) {
+    requireSameShape(rewards, values, "values");
+    int batch = rewards.length;
+    float[][] advantages = new float[batch][];
+    float[][] returns = new float[batch][];
+    for (int i = 0; i < batch; i++) {
+      int length = rewards[i].length;
+      advantages[i] = new float[length];
+      returns[i] = new float[length];
+      float lastGaeLam = 0f;
+      for (int t = length - 1; t >= 0; t--) {
+        float nextValue = t + 1 < length ? values[i][t + 1] : 0f;
+        float delta = rewards[i][t] + gamma * nextValue - values[i][t];
+        lastGaeLam = delta + gamma * lambda * lastGaeLam;
+        advantages[i][t] = lastGaeLam;
+        returns[i][t] = lastGaeLam + values[i][t];
+      }
+    }
+    return new Estimate(advantages, returns);
+  }
+
+  /**
+   * Whitens advantages over every response token of the batch: {@code (Â − mean) / sqrt(var + 1e-8)},
+   * with the (biased) variance over all tokens, as the official code's {@code masked_whiten}.
+   *
+   * @param advantages Â — (B, L_i)
+   * @return whitened advantages — (B, L_i)
+   */
+  public static float[][] whiten(float[][] advantages) {
+    double sum = 0;
+    long count = 0;
+    for (float[] row : advantages) {
+      for (float a : row) {
+        sum += a;
+        count++;
+      }
+    }
+    float[][] out = new float[advantages.length][];
+    if (count == 0) {
+      for (int i = 0; i < advantages.length; i++) {
+        out[i] = new float[0];
+      }
+      return out;
+    }
+    double mean = sum / count;
+    double squares = 0;
+    for (float[] row : advantages) {
+      for (float a : row) {
+        squares += (a - mean) * (a - mean);
+      }
+    }
+    double var = squares / count;
+    double scale = 1.0 / Math.sqrt(var + 1e-8);
+    for (int i = 0; i < advantages.length; i++) {
+      out[i] = new float[advantages[i].length];
+      for (int t = 0; t < advantages[i].length; t++) {
+        out[i][t] = (float) ((advantages[i][t] - mean) * scale);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Explained variance of the value predictions, {@code 1 − Var(R − V) / Var(R)} over all tokens: 1 is a
+   * perfect critic, 0 no better than a constant, negative worse than one.
+   */
+  public static double explainedVariance(float[][] values, float[][] returns) {
+    requireSameShape(values, returns, "returns");
+    double n = 0;
+    double sumR = 0;
+    double sumD = 0;
+    for (int i = 0; i < values.length; i++) {
+      for (int t = 0; t < values[i].length; t++) {
+        sumR += returns[i][t];
+        sumD += returns[i][t] - values[i][t];
+        n++;
+      }
+    }
+    if (n == 0) {
+      return Double.NaN;
+    }
+    double meanR = sumR / n;
+    double meanD = sumD / n;
+    double varR = 0;
+    double varD = 0;
+    for (int i = 0; i < values.length; i++) {
+      for (int t = 0; t < values[i].length; t++) {
+        double r = returns[i][t] - meanR;
+        double d = returns[i][t] - values[i][t] - meanD;
+        varR += r * r;
+        varD += d * d;
+      }
+    }
+    return varR == 0 ? Double.NaN : 1.0 - varD / varR;
+  }
+
+  private static void requireSameShape(float[][] a, float[][] b, String name) {
+    if (a.length != b.length) {
+      throw new IllegalArgumentException(name + " has " + b.length + " sequences, expected " + a.length);
+    }
+    for (int i = 0; i < a.length; i++) {
+      if (a[i].length != b[i].length) {
+        throw new IllegalArgumentException(
+            name + "[" + i + "] has " + b[i].length + " tokens, expected " + a[i].length);
+      }
+    }
+  }
+}

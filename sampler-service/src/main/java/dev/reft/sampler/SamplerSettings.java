@@ -1,0 +1,37 @@
+package dev.reft.sampler;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.Optional;
+
+/** The sampler's settings, {@code reft.sampler.*} in {@code application.properties}. */
+@ConfigMapping(prefix = "reft.sampler")
+public interface SamplerSettings {
+
+  /** The training run this sampler serves: it loads that run's checkpoints and answers its requests. */
+  @WithDefault("demo")
+  String runId();
+
+  /** This instance's id, recorded in trajectories and part of its transactional id. */
+  String instanceId();
+
+  /** Most sequences (requests × K) generated together in one batch. */
+  @WithDefault("32")
+  int batchSize();
+
+  /** Upper bound on a request's max new tokens (longer requests are capped). */
+  @WithDefault("256")
+  int maxNewTokensCap();
+
+  /** PyTorch intra-op threads for generation (keep ≤ free cores). */
+  @WithDefault("2")
+  int threads();
+
+  /** Directory that relative checkpoint URIs are resolved against (absolute {@code file:} URIs need none). */
+  Optional<String> checkpointRoot();
+
+  /** How long one poll for requests waits. */
+  @WithDefault("200ms")
+  Duration pollTimeout();
+}

@@ -1,0 +1,346 @@
+package dev.reft.sampler;
+
+import dev.reft.policy.ModelConfig;
+import dev.reft.policy.sampling.Rng;
+import dev.reft.policy.sampling.Sample;
+import dev.reft.policy.sampling.SamplingParams;
+import dev.reft.schemas.AvroSerde;
+import dev.reft.schemas.DeadLetter;
+import dev.reft.schemas.DeadLetters;
+import dev.reft.schemas.RolloutRequest;
+import dev.reft.schemas.SampledTrajectory;
+import dev.reft.schemas.Topics;
+import dev.reft.tasks.Prompts;
+import io.quarkus.logging.Log;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.RecordDeserializationException;
+import org.apache.kafka.common.errors.WakeupException;
+
+/**
+ * The sampler's main loop: consume rollout requests, generate K chains of thought for each, publish them —
+ * exactly once.
+ *
+ * <p><b>Exactly-once scheme: Kafka transactions.</b> Each poll's worth of requests is answered inside one
+ * producer transaction that also carries the consumer offsets ({@code sendOffsetsToTransaction} with the
+ * group's metadata, so a zombie from an older group generation is fenced). If the process dies, the open
+ * transaction is aborted: its trajectories are invisible to {@code read_committed} readers (the reward
+ * service) and the requests are consumed again. A request that cannot be decoded or served becomes a dead
+ * letter in the same transaction.
+ *
+ * <p>Requests from several polls are not mixed: the poll is the unit of work, split into generation batches
+ * of at most {@code batch-size} sequences (requests × K) that share sampling settings.
+ */
+final class SamplingLoop implements Runnable {
+
+  private final SamplerSettings settings;
+  private final String bootstrap;
+  private final String requestsTopic;
+  private final String sampledTopic;
+  private final String deadLetterTopic;
+  private final PolicyHolder holder;
+  private final SamplerMetrics metrics;
+  private final String samplerId;
+  private volatile KafkaConsumer<String, RolloutRequest> consumer;
+  private volatile boolean running = true;
+  private volatile boolean alive = true;
+
+  SamplingLoop(SamplerSettings settings, String bootstrap, String requestsTopic, String sampledTopic,
+      String deadLetterTopic, PolicyHolder holder, SamplerMetrics metrics) {
+    this.settings = settings;
+    this.bootstrap = bootstrap;
+    this.requestsTopic = requestsTopic;
+    this.sampledTopic = sampledTopic;
+    this.deadLetterTopic = deadLetterTopic;
+    this.holder = holder;
+    this.metrics = metrics;
+    this.samplerId = "sampler/" + settings.instanceId();
+  }
+
+  boolean isAlive() {
+    return alive;
+  }
+
+  void stop() {
+    running = false;
+    KafkaConsumer<String, RolloutRequest> c = consumer;
+    if (c != null) {
+      c.wakeup();
+    }
+  }
+
+  @Override
+  public void run() {
+    try {
+      while (running && holder.swapIfPending() == null) {
+        Thread.sleep(100); // not ready: no model yet, so do not take requests
+      }
+      loop();
+    } catch (InterruptedException | WakeupException e) {
+      // shutdown
+    } catch (RuntimeException e) {
+      Log.error("the sampling loop stopped", e);
+    } finally {
+      alive = false;
+    }
+  }
+
+  private void loop() {
+    Map<String, Object> consumerConfig = Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ConsumerConfig.GROUP_ID_CONFIG, "reft-sampler-" + settings.runId(),
+        ConsumerConfig.CLIENT_ID_CONFIG, samplerId + "-requests",
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(1, settings.batchSize()),
+        ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 600_000);
+    Map<String, Object> producerConfig = Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ProducerConfig.TRANSACTIONAL_ID_CONFIG, "reft-sampler-" + settings.runId() + "-" + settings.instanceId(),
+        ProducerConfig.CLIENT_ID_CONFIG, samplerId + "-trajectories",
+        ProducerConfig.LINGER_MS_CONFIG, 5,
+        ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    try (KafkaConsumer<String, RolloutRequest> c = new KafkaConsumer<>(consumerConfig,
+            Topics.ROLLOUT_REQUESTS.keySerde().deserializer(), Topics.ROLLOUT_REQUESTS.valueSerde().deserializer());
+        KafkaProducer<String, Object> producer = new KafkaProducer<>(producerConfig,
+            Topics.TRAJECTORIES_SAMPLED.keySerde().serializer(), Topics.anyValueSerializer())) {
+      consumer = c;
+      producer.initTransactions();
+      c.subscribe(List.of(requestsTopic));
+      Log.infof("sampler %s serving run %s: %s -> %s", samplerId, settings.runId(), requestsTopic, sampledTopic);
+      while (running) {
+        ConsumerRecords<String, RolloutRequest> records;
+        try {
+          records = c.poll(settings.pollTimeout());
+        } catch (RecordDeserializationException e) {
+          deadLetterUndecodable(c, producer, e);
+          continue;
+        }
+        updateQueueDepth(c);
+        if (records.isEmpty()) {
+          continue;
+        }
+        LoadedPolicy policy = holder.swapIfPending();
+        producer.beginTransaction();
+        try {
+          answer(records, policy, producer);
+          producer.sendOffsetsToTransaction(nextOffsets(records), c.groupMetadata());
+          producer.commitTransaction();
+        } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
+          throw e; // fatal for this producer: another instance took over its transactional id
+        } catch (KafkaException | IllegalStateException e) {
+          Log.warnf("aborting a transaction of %d requests, they will be served again: %s", records.count(), e.toString());
+          producer.abortTransaction();
+          rewind(c, records);
+        }
+      }
+    }
+  }
+
+  /** Generates and sends the trajectories (and dead letters) for one poll, inside the open transaction. */
+  private void answer(ConsumerRecords<String, RolloutRequest> records, LoadedPolicy policy,
+      KafkaProducer<String, Object> producer) {
+    ModelConfig config = policy.model().config();
+    Map<SamplingParams, List<Job>> bySettings = new LinkedHashMap<>();
+    for (ConsumerRecord<String, RolloutRequest> r : records) {
+      RolloutRequest req = r.value();
+      if (req == null) {
+        continue;
+      }
+      if (!settings.runId().equals(req.getRunId())) {
+        metrics.ignored.increment();
+        continue;
+      }
+      try {
+        int[] prompt = promptIds(policy, req);
+        int room = config.maxSeqLen() - prompt.length;
+        if (req.getSamples() < 1 || req.getSamples() > 1024) {
+          throw new IllegalArgumentException("samples must be 1..1024, got " + req.getSamples());
+        }
+        if (room < 1) {
+          throw new IllegalArgumentException("prompt of " + prompt.length + " tokens leaves no room for an answer "
+              + "within the model's " + config.maxSeqLen() + " positions");
+        }
+        int maxNew = Math.min(Math.min(req.getMaxNewTokens(), settings.maxNewTokensCap()), room);
+        SamplingParams params = new SamplingParams(req.getTemperature(), req.getTopK(), req.getTopP(), maxNew);
+        for (int k = 0; k < req.getSamples(); k++) {
+          bySettings.computeIfAbsent(params, p -> new ArrayList<>()).add(new Job(r, k, prompt));
+        }
+      } catch (RuntimeException e) {
+        producer.send(new ProducerRecord<>(deadLetterTopic, r.key(), deadLetter(r, DeadLetters.Stage.PROCESSING, e)));
+        metrics.deadLetters.increment();
+      }
+    }
+    for (Map.Entry<SamplingParams, List<Job>> group : bySettings.entrySet()) {
+      List<Job> jobs = group.getValue();
+      for (int from = 0; from < jobs.size(); from += settings.batchSize()) {
+        generate(jobs.subList(from, Math.min(jobs.size(), from + settings.batchSize())), group.getKey(), policy, producer);
+      }
+    }
+  }
+
+  private void generate(List<Job> jobs, SamplingParams params, LoadedPolicy policy, KafkaProducer<String, Object> producer) {
+    List<int[]> prompts = new ArrayList<>(jobs.size());
+    Rng[] rngs = new Rng[jobs.size()];
+    for (int i = 0; i < jobs.size(); i++) {
+      Job j = jobs.get(i);
+      prompts.add(j.prompt());
+      // One stream per (request seed, sample index): a sample does not depend on what shares its batch.
+      rngs[i] = Rng.stream(j.record().value().getSeed(), j.sampleIndex());
+    }
+    long t0 = System.nanoTime();
+    List<Sample> samples = policy.sampler().generate(prompts, params, rngs);
+    long nanos = System.nanoTime() - t0;
+    long tokens = 0;
+    Instant now = Instant.now();
+    for (int i = 0; i < jobs.size(); i++) {
+      Job j = jobs.get(i);
+      Sample s = samples.get(i);
+      tokens += s.length();
+      RolloutRequest req = j.record().value();
+      SampledTrajectory t = SampledTrajectory.newBuilder()
+          .setRunId(req.getRunId())
+          .setRequestId(req.getRequestId())
+          .setSampleIndex(j.sampleIndex())
+          .setProblemId(req.getProblemId())
+          .setDataset(req.getDataset())
+          .setQuestion(req.getQuestion())
+          .setGoldAnswer(req.getGoldAnswer())
+          .setStyle(req.getStyle())
+          .setPromptTokenIds(boxed(j.prompt()))
+          .setResponseTokenIds(boxed(s.tokens()))
+          .setResponseText(policy.tokenizer().decode(s.tokens()))
+          .setBehaviourLogprobs(boxed(s.logProbs()))
+          .setFinishReason(dev.reft.schemas.FinishReason.valueOf(s.finishReason().name()))
+          .setPolicyVersion(policy.version())
+          .setTemperature((float) params.temperature())
+          .setSamplerId(samplerId)
+          .setRequestCreatedAt(req.getCreatedAt())
+          .setSamplingMillis(nanos / 1_000_000)
+          .setCreatedAt(now)
+          .build();
+      producer.send(new ProducerRecord<>(sampledTopic, j.record().key(), t));
+    }
+    metrics.onBatch(jobs.size(), settings.batchSize(), tokens, nanos);
+  }
+
+  /** BOS + the task's prompt for the request's style. */
+  private static int[] promptIds(LoadedPolicy policy, RolloutRequest req) {
+    int[] text = policy.tokenizer().encode(Prompts.prompt(req.getStyle(), req.getQuestion()));
+    int[] ids = new int[text.length + 1];
+    ids[0] = policy.tokenizer().bos();
+    System.arraycopy(text, 0, ids, 1, text.length);
+    return ids;
+  }
+
+  /** A record whose bytes do not decode: dead-letter it with its bytes and move past it, in one transaction. */
+  private void deadLetterUndecodable(KafkaConsumer<String, RolloutRequest> c, KafkaProducer<String, Object> producer,
+      RecordDeserializationException e) {
+    TopicPartition tp = e.topicPartition();
+    Log.warnf("dead-lettering an undecodable request at %s offset %d: %s", tp, e.offset(), e.getMessage());
+    DeadLetter d = DeadLetters.of(samplerId, DeadLetters.Stage.DESERIALIZATION, tp.topic(), tp.partition(), e.offset(),
+        bytes(e.keyBuffer()), bytes(e.valueBuffer()), e.getCause() == null ? e : e.getCause());
+    producer.beginTransaction();
+    try {
+      producer.send(new ProducerRecord<>(deadLetterTopic, key(e.keyBuffer()), d));
+      producer.sendOffsetsToTransaction(Map.of(tp, new OffsetAndMetadata(e.offset() + 1)), c.groupMetadata());
+      producer.commitTransaction();
+      metrics.deadLetters.increment();
+      c.seek(tp, e.offset() + 1);
+    } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException fatal) {
+      throw fatal;
+    } catch (KafkaException retry) {
+      producer.abortTransaction();
+      c.seek(tp, e.offset());
+    }
+  }
+
+  private DeadLetter deadLetter(ConsumerRecord<String, RolloutRequest> r, DeadLetters.Stage stage, Exception e) {
+    AvroSerde<RolloutRequest> serde = (AvroSerde<RolloutRequest>) Topics.ROLLOUT_REQUESTS.valueSerde();
+    return DeadLetters.of(samplerId, stage, r.topic(), r.partition(), r.offset(),
+        r.key() == null ? null : r.key().getBytes(StandardCharsets.UTF_8), serde.encode(r.value()), e);
+  }
+
+  private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(ConsumerRecords<String, RolloutRequest> records) {
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    for (TopicPartition tp : records.partitions()) {
+      List<ConsumerRecord<String, RolloutRequest>> rs = records.records(tp);
+      offsets.put(tp, new OffsetAndMetadata(rs.get(rs.size() - 1).offset() + 1));
+    }
+    return offsets;
+  }
+
+  /** After an aborted transaction: read the same requests again. */
+  private static void rewind(KafkaConsumer<String, RolloutRequest> c, ConsumerRecords<String, RolloutRequest> records) {
+    Set<TopicPartition> assigned = c.assignment();
+    for (TopicPartition tp : records.partitions()) {
+      if (assigned.contains(tp)) {
+        c.seek(tp, records.records(tp).get(0).offset());
+      }
+    }
+  }
+
+  private void updateQueueDepth(KafkaConsumer<String, RolloutRequest> c) {
+    long depth = 0;
+    for (TopicPartition tp : c.assignment()) {
+      depth += c.currentLag(tp).orElse(0L);
+    }
+    metrics.queueDepth(depth);
+  }
+
+  private static List<Integer> boxed(int[] values) {
+    List<Integer> out = new ArrayList<>(values.length);
+    for (int v : values) {
+      out.add(v);
+    }
+    return out;
+  }
+
+  private static List<Float> boxed(float[] values) {
+    List<Float> out = new ArrayList<>(values.length);
+    for (float v : values) {
+      out.add(v);
+    }
+    return out;
+  }
+
+  private static byte[] bytes(ByteBuffer buffer) {
+    if (buffer == null) {
+      return null;
+    }
+    ByteBuffer b = buffer.duplicate();
+    byte[] out = new byte[b.remaining()];
+    b.get(out);
+    return out;
+  }
+
+  private static String key(ByteBuffer buffer) {
+    byte[] b = bytes(buffer);
+    return b == null ? null : new String(b, StandardCharsets.UTF_8);
+  }
+
+  /** One sequence to generate: a request and which of its K samples. */
+  private record Job(ConsumerRecord<String, RolloutRequest> record, int sampleIndex, int[] prompt) {}
+}
