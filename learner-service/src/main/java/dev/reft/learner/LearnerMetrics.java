@@ -11,8 +11,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * diagnostic of the latest update — policy_loss, value_loss, entropy, approx_kl, clip_fraction,
  * explained_variance, kl_to_ref, reward_mean, accuracy, response_length, tokens_per_second,
  * policy_lag_mean, policy_lag_max, learning_rate, grad_norm, version, ... — the latest held-out accuracy
- * ({@code reft_learner_eval_greedy_accuracy}, {@code reft_learner_eval_voting_accuracy}), and counters
- * {@code reft_learner_<name>_total} (dropped_stale, duplicates, unexpected, requests_timed_out, ...).
+ * ({@code reft_learner_eval_greedy_accuracy}, {@code reft_learner_eval_voting_accuracy}), and the counter
+ * {@code reft_learner_events_total{event=...}} (dropped_stale, duplicates, unexpected, requests_timed_out, ...).
  */
 public final class LearnerMetrics {
 
@@ -37,8 +37,8 @@ public final class LearnerMetrics {
     values.forEach(this::set);
   }
 
-  /** Increments counter {@code reft_learner_<name>_total}. */
-  public void increment(String name) {
-    registry.counter("reft_learner_" + name.toLowerCase(Locale.ROOT) + "_total").increment();
+  /** Increments {@code reft_learner_events_total{event=<name>}}. */
+  public void increment(String event) {
+    registry.counter("reft_learner_events_total", "event", event.toLowerCase(Locale.ROOT)).increment();
   }
 }

@@ -89,7 +89,7 @@ public class LearnerService {
   private void logConfiguration() {
     StringBuilder sb = new StringBuilder("learner configuration:");
     for (String name : config.getPropertyNames()) {
-      if (name.startsWith("reft.") || name.equals("kafka.bootstrap.servers")) {
+      if (name.startsWith("reft.") || name.equals("kafka.bootstrap.servers")) { // includes reft.ppo.*
         sb.append("\n  ").append(name).append(" = ").append(config.getOptionalValue(name, String.class).orElse(""));
       }
     }

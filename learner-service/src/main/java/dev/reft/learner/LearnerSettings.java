@@ -8,7 +8,7 @@ import java.util.Optional;
 
 /**
  * The learner's settings, {@code reft.learner.*} ({@code application.properties}, {@code -D}, or environment
- * variables such as {@code REFT_LEARNER_MODE}). PPO hyperparameters are {@code reft.learner.ppo.*}, see
+ * variables such as {@code REFT_LEARNER_MODE}). PPO hyperparameters are {@code reft.ppo.*}, see
  * {@link dev.reft.learner.rl.ReftHyperparameters}.
  */
 @ConfigMapping(prefix = "reft.learner")

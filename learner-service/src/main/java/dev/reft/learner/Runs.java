@@ -137,7 +137,7 @@ final class Runs implements AutoCloseable {
         Log.info(line);
       }
       PolicyModel chosen = sft.keepBest() && best != null ? best : model;
-      LearnerState state = new LearnerState(settings.runId(), "sft", 0, optimizer.stepCount(), 0, 0, 0, 0,
+      LearnerState state = new LearnerState(settings.runId(), "sft", 0, optimizer.stepCount(), 0, 0, 0, "", 0,
           Map.of(), Map.of(), List.of(), Map.of());
       Checkpoint ckpt = store.write(0, chosen, tokenizer, null, state);
       if (best != null) {
@@ -290,7 +290,7 @@ final class Runs implements AutoCloseable {
         sendUpdate("offline-st", 0, optimizer.stepCount(), m);
         Log.infof("offline-st epoch %d/%d: loss %.4f", epoch, o.epochs(), loss / stepsPerEpoch);
       }
-      LearnerState state = new LearnerState(settings.runId(), "offline-st", 0, optimizer.stepCount(), 0, 0, 0, 0,
+      LearnerState state = new LearnerState(settings.runId(), "offline-st", 0, optimizer.stepCount(), 0, 0, 0, "", 0,
           Map.of(), Map.of(), List.of(), Map.of("replayed_correct", (long) samples.size()));
       Checkpoint c = store.write(0, model, tokenizer, null, state);
       publish(c, 0, Map.of(), Map.of("replayed_correct", (double) samples.size()));

@@ -73,6 +73,7 @@ public final class RolloutLoop {
   private Rng rng;
   private int epoch;
   private int position;
+  private String incarnation;
   private long nextSeq;
   private final Map<Integer, Long> nextOffsets = new TreeMap<>();
   private final LinkedHashMap<String, InFlight> inFlight = new LinkedHashMap<>();
@@ -127,6 +128,7 @@ public final class RolloutLoop {
         rng = Rng.fromState(state.rngState());
         epoch = state.dataEpoch();
         position = state.dataPosition();
+        incarnation = state.incarnation();
         nextSeq = state.nextRequestSeq();
         nextOffsets.putAll(state.rewardedOffsets());
         counters.putAll(state.counters());
@@ -142,6 +144,7 @@ public final class RolloutLoop {
         rng = Rng.stream(seed, 7);
         epoch = 0;
         position = 0;
+        incarnation = Long.toString(Math.abs(new java.security.SecureRandom().nextLong()) % 1_000_000_000L, 36);
         nextSeq = 0;
         c.endOffsets(rewarded).forEach((tp, o) -> nextOffsets.put(tp.partition(), o));
         requestOffsets = new TreeMap<>();
@@ -186,7 +189,7 @@ public final class RolloutLoop {
     long now = System.currentTimeMillis();
     for (RolloutRequest req : found) {
       long seq = seqOf(req.getRequestId());
-      if (seq < nextSeq || inFlight.containsKey(req.getRequestId())) {
+      if (!req.getRequestId().startsWith(requestPrefix()) || seq < nextSeq || inFlight.containsKey(req.getRequestId())) {
         continue;
       }
       inFlight.put(req.getRequestId(), new InFlight(req.getSamples(), req.getPolicyVersion(), now));
@@ -282,7 +285,7 @@ public final class RolloutLoop {
     stats.put("policy_lag_mean", lags.stream().mapToLong(Long::longValue).average().orElse(0));
     stats.put("policy_lag_max", (double) lags.stream().mapToLong(Long::longValue).max().orElse(0));
     stats.put("requests_in_flight", (double) inFlight.size());
-    counters.forEach((k, v) -> stats.put(k, v.doubleValue()));
+    counters.forEach((k, v) -> stats.put("count_" + k, v.doubleValue()));
     lags.clear();
     after.accept(version, stats, state());
   }
@@ -297,7 +300,7 @@ public final class RolloutLoop {
     try (KafkaConsumer<byte[], byte[]> c = kafka.rawConsumer("learner-" + runId + "-ends")) {
       c.endOffsets(KafkaIo.partitions(c, kafka.requestsTopic)).forEach((tp, o) -> requestEnds.put(tp.partition(), o));
     }
-    return new LearnerState(runId, mode, version, step, rng.state(), epoch, position, nextSeq,
+    return new LearnerState(runId, mode, version, step, rng.state(), epoch, position, incarnation, nextSeq,
         new TreeMap<>(nextOffsets), requestEnds, open, new TreeMap<>(counters));
   }
 
@@ -306,7 +309,7 @@ public final class RolloutLoop {
     boolean sent = false;
     while (inFlight.size() < hp.maxInFlight()) {
       Problem p = problems.get(order[position]);
-      String id = runId + "-r" + nextSeq;
+      String id = requestPrefix() + nextSeq;
       RolloutRequest req = RolloutRequest.newBuilder()
           .setRunId(runId)
           .setRequestId(id)
@@ -379,6 +382,11 @@ public final class RolloutLoop {
   private void count(String counter) {
     counters.merge(counter, 1L, Long::sum);
     metrics.increment(counter);
+  }
+
+  /** Request ids of this loop: {@code <run>.<incarnation>-r<seq>}. */
+  private String requestPrefix() {
+    return runId + "." + incarnation + "-r";
   }
 
   private static long seqOf(String requestId) {

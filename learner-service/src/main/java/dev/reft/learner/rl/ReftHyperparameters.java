@@ -6,7 +6,7 @@ import java.util.Optional;
 
 /**
  * Every hyperparameter of the ReFT stage, with the official defaults (Luong et al., 2024; the official
- * {@code train_rl_reft.py}) where the paper fixes one. Read from {@code reft.learner.ppo.*}; logged in
+ * {@code train_rl_reft.py}) where the paper fixes one. Read from {@code reft.ppo.*}; logged in
  * full at start-up.
  *
  * @param klCoef β, the per-token KL penalty towards the warm-up policy inside the reward (official: 0.05
@@ -81,10 +81,10 @@ public record ReftHyperparameters(
         1.0f, 0, 1.0f, 4, 32, 96, 2.0f, 2, 64);
   }
 
-  /** The defaults overridden by {@code reft.learner.ppo.<kebab-name>} keys. */
+  /** The defaults overridden by {@code reft.ppo.<kebab-name>} keys. */
   public static ReftHyperparameters from(CotStyle style, Function<String, Optional<String>> config) {
     ReftHyperparameters d = defaults(style);
-    Function<String, Optional<String>> key = k -> config.apply("reft.learner.ppo." + k).map(String::strip);
+    Function<String, Optional<String>> key = k -> config.apply("reft.ppo." + k).map(String::strip);
     return new ReftHyperparameters(
         key.apply("kl-coef").map(Float::parseFloat).orElse(d.klCoef),
         key.apply("gamma").map(Float::parseFloat).orElse(d.gamma),

@@ -20,7 +20,10 @@ import java.util.Map;
  * @param rngState the learner's RNG (mini-batch shuffles, data order)
  * @param dataEpoch passes over the training problems started
  * @param dataPosition requests issued in the current pass (the next problem index in its order)
- * @param nextRequestSeq sequence number of the next rollout request (request ids are {@code <run>-r<seq>})
+ * @param incarnation a random id chosen when the loop starts fresh and kept across resumes; request ids are
+ *     {@code <run>.<incarnation>-r<seq>}, so answers to requests of an abandoned attempt are never mistaken
+ *     for answers to this one
+ * @param nextRequestSeq sequence number of the next rollout request
  * @param rewardedOffsets the next offset to consume from each partition of the rewarded topic
  * @param requestOffsets the end offset of each partition of the requests topic when the checkpoint was
  *     taken: requests after it were issued later and are recovered from the log on resume
@@ -35,6 +38,7 @@ public record LearnerState(
     @JsonProperty("rng_state") long rngState,
     @JsonProperty("data_epoch") int dataEpoch,
     @JsonProperty("data_position") int dataPosition,
+    @JsonProperty("incarnation") String incarnation,
     @JsonProperty("next_request_seq") long nextRequestSeq,
     @JsonProperty("rewarded_offsets") Map<Integer, Long> rewardedOffsets,
     @JsonProperty("request_offsets") Map<Integer, Long> requestOffsets,
