@@ -1,0 +1,152 @@
+package dev.reft.learner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.reft.kafka.local.LocalKafkaBroker;
+import dev.reft.kafka.local.ServiceProcess;
+import dev.reft.kafka.local.TopicReader;
+import dev.reft.kafka.local.WithKafkaBroker;
+import dev.reft.learner.store.CheckpointStore;
+import dev.reft.learner.store.LearnerState;
+import dev.reft.policy.checkpoint.Checkpoint;
+import dev.reft.schemas.CheckpointPublished;
+import dev.reft.schemas.RewardedTrajectory;
+import dev.reft.schemas.Topics;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The three services as processes over a real broker: a warm-up, a short ReFT run whose learner is killed
+ * (SIGKILL) after a few versions and started again. The restarted learner resumes at the offsets stored in
+ * its newest checkpoint: the graded trajectories handled before and after the crash are disjoint and
+ * together complete — each of the run's trajectories below the final offsets was handled exactly once.
+ */
+@WithKafkaBroker
+class LearnerResumeIT {
+
+  private static final String RUN = "resume-it";
+  private static final int UPDATES = 8;
+  private static final int BATCH = 8 * 2; // questions per batch × K
+
+  @Test
+  void aKilledLearnerResumesAtItsCheckpointOffsetsWithNothingSkippedOrRepeated(LocalKafkaBroker broker,
+      @TempDir Path dir) throws Exception {
+    broker.createTopics(Topics.newTopics(key -> Optional.empty(), (short) 1));
+    Path checkpoints = dir.resolve("checkpoints");
+    Map<String, String> common = new HashMap<>(Map.of(
+        "reft.learner.run-id", RUN,
+        "reft.learner.checkpoint-dir", checkpoints.toString(),
+        "reft.learner.synthetic.train-size", "200",
+        "reft.learner.synthetic.test-size", "30",
+        "reft.learner.synthetic.hard-size", "10",
+        "reft.learner.eval.problems", "20",
+        "reft.learner.eval.voting-k", "0",
+        "reft.learner.threads", "1",
+        "reft.learner.keep-last", "50"));
+
+    Map<String, String> sft = new HashMap<>(common);
+    sft.putAll(Map.of("reft.learner.mode", "sft", "reft.learner.sft.epochs", "3", "reft.learner.sft.eval-problems", "0"));
+    try (ServiceProcess warmup = learner(broker, dir, sft, "sft.log")) {
+      assertThat(warmup.process().waitFor(300, TimeUnit.SECONDS)).as("warm-up finished").isTrue();
+      assertThat(warmup.process().exitValue()).as("warm-up log:%n%s", warmup.tail(30)).isZero();
+    }
+
+    Map<String, String> reft = new HashMap<>(common);
+    reft.putAll(Map.of(
+        "reft.learner.mode", "reft",
+        "reft.learner.reft.total-updates", Integer.toString(UPDATES),
+        "reft.learner.reft.eval-every", "0",
+        "reft.ppo.questions-per-batch", "8",
+        "reft.ppo.samples-per-question", "2",
+        "reft.ppo.max-in-flight", "12",
+        "reft.ppo.max-new-tokens", "48",
+        "reft.ppo.mini-batch-size", "16"));
+    long resumedFrom;
+    try (ServiceProcess reward = ServiceProcess.start("reward-service", jar("reward-service"), LocalKafkaBroker.freePort(),
+            Map.of("reft.reward.stream-threads", "1", "reft.sandbox.workers", "1"),
+            Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers()), "512m", dir.resolve("reward.log"));
+        ServiceProcess sampler = ServiceProcess.start("sampler-service", jar("sampler-service"), LocalKafkaBroker.freePort(),
+            Map.of("reft.sampler.run-id", RUN, "reft.sampler.threads", "1", "reft.sampler.batch-size", "16"),
+            Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers()), "1g", dir.resolve("sampler.log"))) {
+      ServiceProcess first = learner(broker, dir, reft, "reft-1.log");
+      long versionAtCrash;
+      try {
+        awaitPublishedVersion(broker, 3, first);
+      } finally {
+        first.kill();
+      }
+      versionAtCrash = new CheckpointStore(checkpoints, RUN, 100).versions().stream().mapToLong(Long::longValue)
+          .max().orElseThrow();
+      assertThat(versionAtCrash).as("killed mid-run").isBetween(3L, (long) UPDATES - 1);
+
+      try (ServiceProcess second = learner(broker, dir, reft, "reft-2.log")) {
+        assertThat(second.process().waitFor(600, TimeUnit.SECONDS)).as("resumed run finished").isTrue();
+        assertThat(second.process().exitValue()).as("log:%n%s", second.tail(40)).isZero();
+        assertThat(second.tail(400)).contains("reft loop of run " + RUN + " at version " + versionAtCrash);
+      }
+      resumedFrom = versionAtCrash;
+    }
+
+    CheckpointStore store = new CheckpointStore(checkpoints, RUN, 100);
+    LearnerState atCrash = state(store, resumedFrom);
+    LearnerState last = state(store, UPDATES);
+    assertThat(last.version()).isEqualTo(UPDATES);
+    assertThat(last.counters()).as("nothing consumed twice").doesNotContainKeys("unexpected", "duplicates");
+
+    // Every trajectory of the run below the final offsets, split at the offsets of the checkpoint resumed from.
+    List<ConsumerRecord<String, RewardedTrajectory>> all = TopicReader.readUntil(broker.bootstrapServers(),
+        Topics.TRAJECTORIES_REWARDED.defaultName(), Topics.TRAJECTORIES_REWARDED.keySerde().deserializer(),
+        Topics.TRAJECTORIES_REWARDED.valueSerde().deserializer(), Duration.ofSeconds(30), got -> false);
+    Set<String> before = new HashSet<>();
+    Set<String> after = new HashSet<>();
+    for (ConsumerRecord<String, RewardedTrajectory> r : all) {
+      if (!RUN.equals(r.value().getTrajectory().getRunId()) || r.offset() >= last.rewardedOffsets().get(r.partition())) {
+        continue;
+      }
+      String key = r.value().getTrajectory().getRequestId() + "#" + r.value().getTrajectory().getSampleIndex();
+      boolean fresh = r.offset() < atCrash.rewardedOffsets().get(r.partition()) ? before.add(key) : after.add(key);
+      assertThat(fresh).as("%s appears once", key).isTrue();
+    }
+    assertThat(before).doesNotContainAnyElementsOf(after);
+    long handled = before.size() + after.size();
+    long dropped = last.counters().values().stream().mapToLong(Long::longValue).sum();
+    assertThat(handled).as("trained (%d updates × %d) plus dropped %s", UPDATES, BATCH, last.counters())
+        .isEqualTo((long) UPDATES * BATCH + dropped);
+    long droppedBeforeCrash = atCrash.counters().values().stream().mapToLong(Long::longValue).sum();
+    assertThat((long) before.size()).isEqualTo(atCrash.version() * BATCH + droppedBeforeCrash);
+  }
+
+  private static LearnerState state(CheckpointStore store, long version) throws Exception {
+    Checkpoint c = store.open(version).orElseThrow();
+    return LearnerState.fromJson(c.read(CheckpointStore.STATE));
+  }
+
+  private static ServiceProcess learner(LocalKafkaBroker broker, Path dir, Map<String, String> props, String log) {
+    return ServiceProcess.start("learner-service", Path.of("target", "quarkus-app", "quarkus-run.jar"),
+        LocalKafkaBroker.freePort(), props, Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers()), "2g",
+        dir.resolve(log));
+  }
+
+  private static Path jar(String module) {
+    return Path.of("..", module, "target", "quarkus-app", "quarkus-run.jar");
+  }
+
+  private static void awaitPublishedVersion(LocalKafkaBroker broker, long version, ServiceProcess learner) {
+    List<ConsumerRecord<String, CheckpointPublished>> got = TopicReader.readUntil(broker.bootstrapServers(),
+        Topics.CHECKPOINTS.defaultName(), Topics.CHECKPOINTS.keySerde().deserializer(),
+        Topics.CHECKPOINTS.valueSerde().deserializer(), Duration.ofSeconds(300),
+        records -> records.stream().anyMatch(r -> RUN.equals(r.key()) && r.value().getVersion() >= version));
+    assertThat(got).as("learner log:%n%s", learner.tail(40))
+        .anyMatch(r -> RUN.equals(r.key()) && r.value().getVersion() >= version);
+  }
+}
