@@ -397,12 +397,7 @@ final class Runs implements AutoCloseable {
   }
 
   private void publish(Checkpoint c, long version, Map<Integer, Long> offsets, Map<String, Double> metricsAtPublish) {
-    Map<String, Double> m = new HashMap<>();
-    metricsAtPublish.forEach((k, v) -> {
-      if (v != null && Double.isFinite(v)) {
-        m.put(k, v);
-      }
-    });
+    Map<String, Double> m = finite(metricsAtPublish);
     kafka.publishCheckpoint(CheckpointPublished.newBuilder()
         .setRunId(settings.runId())
         .setVersion(version)
@@ -417,18 +412,12 @@ final class Runs implements AutoCloseable {
   }
 
   private void sendUpdate(String mode, long version, long step, Map<String, Double> values) {
-    Map<String, Double> finite = new HashMap<>();
-    values.forEach((k, v) -> {
-      if (v != null && Double.isFinite(v)) {
-        finite.put(k, v);
-      }
-    });
     kafka.sendUpdate(LearnerUpdate.newBuilder()
         .setRunId(settings.runId())
         .setMode(mode)
         .setPolicyVersion(version)
         .setStep(step)
-        .setMetrics(finite)
+        .setMetrics(finite(values))
         .setCreatedAt(Instant.now())
         .build());
   }
@@ -459,13 +448,21 @@ final class Runs implements AutoCloseable {
   }
 
   private static <T> List<T> shuffle(List<T> items, Rng rng) {
-    List<T> out = new ArrayList<>(items);
-    for (int i = out.size() - 1; i > 0; i--) {
-      int j = rng.nextInt(i + 1);
-      T t = out.get(i);
-      out.set(i, out.get(j));
-      out.set(j, t);
+    List<T> out = new ArrayList<>(items.size());
+    for (int i : rng.permutation(items.size())) {
+      out.add(items.get(i));
     }
+    return out;
+  }
+
+  /** The entries with a finite value (Avro maps and Prometheus have no use for NaN). */
+  private static Map<String, Double> finite(Map<String, Double> values) {
+    Map<String, Double> out = new HashMap<>();
+    values.forEach((k, v) -> {
+      if (v != null && Double.isFinite(v)) {
+        out.put(k, v);
+      }
+    });
     return out;
   }
 

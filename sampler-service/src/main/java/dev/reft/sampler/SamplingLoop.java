@@ -248,11 +248,7 @@ final class SamplingLoop implements Runnable {
 
   /** BOS + the task's prompt for the request's style. */
   private static int[] promptIds(LoadedPolicy policy, RolloutRequest req) {
-    int[] text = policy.tokenizer().encode(Prompts.prompt(req.getStyle(), req.getQuestion()));
-    int[] ids = new int[text.length + 1];
-    ids[0] = policy.tokenizer().bos();
-    System.arraycopy(text, 0, ids, 1, text.length);
-    return ids;
+    return policy.tokenizer().encodePrompt(Prompts.prompt(req.getStyle(), req.getQuestion()));
   }
 
   /** A record whose bytes do not decode: dead-letter it with its bytes and move past it, in one transaction. */

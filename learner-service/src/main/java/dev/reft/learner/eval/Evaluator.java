@@ -157,11 +157,7 @@ public final class Evaluator {
 
   /** BOS + the task's prompt: the exact ids the samplers feed the model. */
   public static int[] promptIds(PolicyTokenizer tokenizer, CotStyle style, String question) {
-    int[] text = tokenizer.encode(Prompts.prompt(style, question));
-    int[] ids = new int[text.length + 1];
-    ids[0] = tokenizer.bos();
-    System.arraycopy(text, 0, ids, 1, text.length);
-    return ids;
+    return tokenizer.encodePrompt(Prompts.prompt(style, question));
   }
 
   /** Numbers equal within the grading tolerance vote together; letters by lower case. */

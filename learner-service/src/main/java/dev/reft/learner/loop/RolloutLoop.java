@@ -350,18 +350,7 @@ public final class RolloutLoop {
 
   /** The problem order of a pass: a seeded shuffle, a pure function of (seed, pass). */
   private int[] orderOf(int pass) {
-    Rng r = Rng.stream(seed, 31L * pass + 11);
-    int[] o = new int[problems.size()];
-    for (int i = 0; i < o.length; i++) {
-      o[i] = i;
-    }
-    for (int i = o.length - 1; i > 0; i--) {
-      int j = r.nextInt(i + 1);
-      int t = o[i];
-      o[i] = o[j];
-      o[j] = t;
-    }
-    return o;
+    return Rng.stream(seed, 31L * pass + 11).permutation(problems.size());
   }
 
   /** Requests unanswered for too long (a sampler dead-lettered them, say) free their slots. */

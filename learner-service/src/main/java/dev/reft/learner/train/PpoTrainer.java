@@ -78,7 +78,7 @@ public final class PpoTrainer {
     PpoLoss.Coefficients coefficients = hp.lossCoefficients();
     long tokensTrained = 0;
     for (int epoch = 0; epoch < hp.ppoEpochs(); epoch++) {
-      int[] order = permutation(b, rng);
+      int[] order = rng.permutation(b);
       for (int from = 0; from < b; from += hp.miniBatchSize()) {
         int to = Math.min(b, from + hp.miniBatchSize());
         List<Rollout> mb = new ArrayList<>(to - from);
@@ -187,20 +187,6 @@ public final class PpoTrainer {
     acc.add("grad_norm", GradientClipping.clipGlobalNorm(policy, hp.maxGradNorm()));
     optimizer.step();
     policy.zeroGradients();
-  }
-
-  private static int[] permutation(int n, Rng rng) {
-    int[] p = new int[n];
-    for (int i = 0; i < n; i++) {
-      p[i] = i;
-    }
-    for (int i = n - 1; i > 0; i--) {
-      int j = rng.nextInt(i + 1);
-      int t = p[i];
-      p[i] = p[j];
-      p[j] = t;
-    }
-    return p;
   }
 
   private static double meanSequenceSum(float[][] a, float[][] b) {

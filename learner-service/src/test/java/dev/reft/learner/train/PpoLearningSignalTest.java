@@ -31,10 +31,7 @@ class PpoLearningSignalTest {
       corpus.add(Integer.toString(d));
     }
     PolicyTokenizer tokenizer = TokenizerBuilder.builder().build(corpus);
-    int[] text = tokenizer.encode("Say a digit:");
-    int[] prompt = new int[text.length + 1];
-    prompt[0] = tokenizer.bos();
-    System.arraycopy(text, 0, prompt, 1, text.length);
+    int[] prompt = tokenizer.encodePrompt("Say a digit:");
 
     ReftHyperparameters hp = new ReftHyperparameters(0.05f, 1.0f, 0.95f, 0.2f, 0.2f, 5.0f, 2, 32, 1.0f, 1e-3, 0.0,
         1.0f, 0, 1.0f, 64, 1, 2, 2.0f, 0, 1);

@@ -82,6 +82,26 @@ public final class Rng {
     }
   }
 
+  /**
+   * A uniformly random permutation of {@code 0 .. n-1} (Fisher–Yates), e.g. a shuffled data order.
+   *
+   * @param n the length, at least 0
+   * @return the permutation
+   */
+  public int[] permutation(int n) {
+    int[] p = new int[n];
+    for (int i = 0; i < n; i++) {
+      p[i] = i;
+    }
+    for (int i = n - 1; i > 0; i--) {
+      int j = nextInt(i + 1);
+      int t = p[i];
+      p[i] = p[j];
+      p[j] = t;
+    }
+    return p;
+  }
+
   /** @return a standard normal sample (Box-Muller; consumes two uniforms) */
   public double nextGaussian() {
     double u1 = 1.0 - nextDouble(); // (0, 1]: log is finite

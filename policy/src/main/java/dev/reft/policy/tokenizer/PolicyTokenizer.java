@@ -160,6 +160,21 @@ public final class PolicyTokenizer implements AutoCloseable {
   }
 
   /**
+   * A prompt's ids as the policy sees it: BOS, then the text's ids. Samplers, the learner and evaluation
+   * all build prompts this way, so a trajectory's prompt ids mean the same everywhere.
+   *
+   * @param text the prompt text
+   * @return BOS followed by {@link #encode(String)}
+   */
+  public int[] encodePrompt(String text) {
+    int[] body = encode(text);
+    int[] ids = new int[body.length + 1];
+    ids[0] = bos();
+    System.arraycopy(body, 0, ids, 1, body.length);
+    return ids;
+  }
+
+  /**
    * The pieces a text is split into (for inspection).
    *
    * @param text any text

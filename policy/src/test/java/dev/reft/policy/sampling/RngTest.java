@@ -53,4 +53,13 @@ class RngTest {
       assertThat(count / (double) n).isCloseTo(1 / 7.0, org.assertj.core.data.Offset.offset(0.005));
     }
   }
+
+  @Test
+  void permutationIsAShuffleOfEveryIndexAndSeeded() {
+    int[] p = Rng.stream(5, 1).permutation(100);
+    assertThat(p).containsExactlyInAnyOrder(java.util.stream.IntStream.range(0, 100).toArray());
+    assertThat(p).isEqualTo(Rng.stream(5, 1).permutation(100));
+    assertThat(p).isNotEqualTo(java.util.stream.IntStream.range(0, 100).toArray());
+    assertThat(new Rng(1).permutation(0)).isEmpty();
+  }
 }
