@@ -160,9 +160,16 @@ public interface LearnerSettings {
     @WithDefault("0")
     int problems();
 
-    /** Samples per problem for voting at the final evaluation (0 = no voting). */
+    /** Samples per problem for majority voting (0 = no voting). */
     @WithDefault("8")
     int votingK();
+
+    /**
+     * Also run voting@K at every this many versions (0 = only at the final evaluation: voting costs K times
+     * a greedy evaluation).
+     */
+    @WithDefault("0")
+    int votingEvery();
 
     /** Prompts decoded together. */
     @WithDefault("64")

@@ -209,7 +209,9 @@ final class Runs implements AutoCloseable {
         }
         int every = settings.reft().evalEvery();
         if (every > 0 && version % every == 0 && !last) {
-          Evaluator.Result r = evaluator.evaluate(policy, data.test(), style, 0, 0, done -> { });
+          int votingEvery = settings.eval().votingEvery();
+          int k = votingEvery > 0 && version % votingEvery == 0 ? settings.eval().votingK() : 0;
+          Evaluator.Result r = evaluator.evaluate(policy, data.test(), style, k, settings.seed(), done -> { });
           sendEval(r, version, loopState.step(), mode, data.testName());
           Log.infof("eval v%d: greedy accuracy %.3f on %d held-out problems", version, r.greedyAccuracy(), r.problems());
         }

@@ -8,6 +8,7 @@ import dev.reft.kafka.local.WithKafkaBroker;
 import dev.reft.policy.PolicyModel;
 import dev.reft.policy.checkpoint.Checkpoint;
 import dev.reft.schemas.SampledTrajectory;
+import dev.reft.schemas.Topics;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -109,6 +110,36 @@ class SamplerServiceIT {
           .collect(Collectors.groupingBy(SamplerServiceIT::key, Collectors.counting()));
       assertThat(counts).as("log:%n%s", second.tail(30)).hasSize(480);
       assertThat(counts.values()).allMatch(c -> c == 1L);
+    }
+  }
+
+  @Test
+  void deadLettersRequestsItCannotDecodeOrServeAndCarriesOn(LocalKafkaBroker broker, @TempDir Path dir)
+      throws Exception {
+    SamplerFixture f = new SamplerFixture(broker, dir);
+    f.publish(f.writeCheckpoint("v1", 1), 1);
+    try (ServiceProcess sampler = f.startSampler("sampler.log", 8)) {
+      String topic = Topics.ROLLOUT_REQUESTS.defaultName();
+      try (var p = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(
+          Map.of("bootstrap.servers", broker.bootstrapServers()),
+          new org.apache.kafka.common.serialization.StringSerializer(),
+          new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+        p.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, "garbage", "not a request".getBytes())).get();
+      }
+      var bad = f.requests("bad", 1, 4, 8).get(0);
+      bad.setSamples(0);
+      f.send(List.of(bad));
+      f.send(f.requests("good", 2, 2, 8));
+      assertThat(f.readSampled(Duration.ofSeconds(120), 4)).hasSize(4)
+          .allMatch(t -> t.getRequestId().startsWith("good"));
+      var dead = dev.reft.kafka.local.TopicReader.readUntil(broker.bootstrapServers(), Topics.DEADLETTER.defaultName(),
+          Topics.DEADLETTER.keySerde().deserializer(), Topics.DEADLETTER.valueSerde().deserializer(),
+          Duration.ofSeconds(60), got -> got.size() >= 2);
+      assertThat(dead).extracting(r -> r.value().getStage())
+          .containsExactlyInAnyOrder("DESERIALIZATION", "PROCESSING");
+      assertThat(dead).filteredOn(r -> r.value().getStage().equals("PROCESSING"))
+          .allSatisfy(r -> assertThat(r.value().getErrorMessage()).contains("samples must be 1..1024"));
+      assertThat(sampler.metrics()).contains("reft_sampler_deadletters_total 2.0");
     }
   }
 

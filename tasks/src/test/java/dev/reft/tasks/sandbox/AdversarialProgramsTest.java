@@ -79,7 +79,8 @@ class AdversarialProgramsTest {
         Set.of(EXEC_ERROR), "RecursionError"));
     c.add(new Case("print 100 MB", fn("for i in range(10 ** 6):\n        print('x' * 100)\n    return 1"),
         Set.of(EXEC_ERROR), "output limit"));
-    c.add(new Case("print one 100 MB string", fn("print('x' * 100_000_000)\n    return 1"), Set.of(EXEC_ERROR), ""));
+    // Building and writing 100 MB can outlast the test's 1 s limit on a loaded machine: contained either way.
+    c.add(new Case("print one 100 MB string", fn("print('x' * 100_000_000)\n    return 1"), Set.of(EXEC_ERROR, TIMEOUT), ""));
     c.add(new Case("__import__('ctypes')", fn("return __import__('ctypes')"), Set.of(SANDBOX_VIOLATION), "__import__"));
     c.add(new Case("import ctypes", "import ctypes\n" + fn("return 1"), Set.of(SANDBOX_VIOLATION), "ctypes"));
     c.add(new Case("subclasses escape", fn("return len(().__class__.__bases__[0].__subclasses__())"),

@@ -22,11 +22,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The packaged service ({@code java -jar target/quarkus-app/quarkus-run.jar}), killed with SIGKILL in the
+ * The packaged service ({@code java -jar target/quarkus-app/quarkus-run.jar}) as its own process: killed with SIGKILL in the
  * middle of a stream and started again: a read_committed consumer sees every input graded exactly once.
  */
 @WithKafkaBroker
-class RewardServiceRestartIT {
+class RewardServiceProcessIT {
 
   private static final int TRAJECTORIES = 300;
 
@@ -71,6 +71,48 @@ class RewardServiceRestartIT {
         .hasSize(TRAJECTORIES);
     assertThat(counts.values()).as("every trajectory graded exactly once").allMatch(c -> c == 1L);
     assertThat(all).allSatisfy(r -> assertThat(r.value().getReward()).isEqualTo(1.0f));
+  }
+
+  @Test
+  void twoInstancesShareThePartitionsAndGradeEachTrajectoryOnce(LocalKafkaBroker broker, @TempDir Path logs)
+      throws Exception {
+    Map<String, String> names = Map.of(
+        "reft.topics.trajectories-sampled", "scale.sampled",
+        "reft.topics.trajectories-rewarded", "scale.rewarded",
+        "reft.topics.reward-stats", "scale.stats",
+        "reft.topics.deadletter", "scale.deadletter");
+    broker.createTopics(Topics.newTopics(key -> Optional.ofNullable(names.get(key)), (short) 1));
+    Map<String, String> props = new java.util.HashMap<>(names);
+    props.put("quarkus.kafka-streams.application-id", "reward-scale-it");
+    props.put("reft.reward.stream-threads", "1");
+    props.put("reft.sandbox.workers", "1");
+    try (ServiceProcess a = start(broker, logs.resolve("a.log"), props, "a");
+        ServiceProcess b = start(broker, logs.resolve("b.log"), props, "b")) {
+      a.awaitReady(Duration.ofSeconds(120));
+      b.awaitReady(Duration.ofSeconds(120));
+      var serializer = Topics.TRAJECTORIES_SAMPLED.valueSerde().serializer();
+      try (KafkaProducer<String, byte[]> producer = TestClients.rawProducer(broker.bootstrapServers())) {
+        for (int i = 0; i < 200; i++) {
+          SampledTrajectory t = Trajectories.ncot("scale-" + i, "Therefore, the answer is: " + i, Integer.toString(i));
+          producer.send(new ProducerRecord<>("scale.sampled", "p" + i, serializer.serialize("scale.sampled", t)));
+        }
+      }
+      List<ConsumerRecord<String, RewardedTrajectory>> out = TestClients.readUntil(broker.bootstrapServers(),
+          Topics.TRAJECTORIES_REWARDED, "scale.rewarded", Duration.ofSeconds(120), got -> got.size() >= 200);
+      Map<String, Long> counts = out.stream().collect(Collectors.groupingBy(
+          r -> r.value().getTrajectory().getRequestId(), Collectors.counting()));
+      assertThat(counts).hasSize(200);
+      assertThat(counts.values()).allMatch(c -> c == 1L);
+      assertThat(out.stream().map(r -> r.value().getScorerId()).distinct())
+          .as("both instances took partitions").containsExactlyInAnyOrder("reward-service/a", "reward-service/b");
+    }
+  }
+
+  private static ServiceProcess start(LocalKafkaBroker broker, Path log, Map<String, String> props, String id) {
+    Map<String, String> all = new java.util.HashMap<>(props);
+    all.put("reft.reward.instance-id", id);
+    return ServiceProcess.start("reward-service " + id, Path.of("target", "quarkus-app", "quarkus-run.jar"),
+        LocalKafkaBroker.freePort(), all, Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers()), "512m", log);
   }
 
   private static ServiceProcess start(LocalKafkaBroker broker, Path log) {
