@@ -129,6 +129,10 @@ public interface LearnerSettings {
     /** Held-out problems evaluated after each epoch (0 = none). */
     @WithDefault("300")
     int evalProblems();
+
+    /** Evaluate the published warm-up policy on the whole held-out split (greedy and voting@K) at the end. */
+    @WithDefault("true")
+    boolean finalEval();
   }
 
   /** The rollout loop of {@code reft} and {@code online-st}. */

@@ -140,11 +140,14 @@ final class Runs implements AutoCloseable {
       LearnerState state = new LearnerState(settings.runId(), "sft", 0, optimizer.stepCount(), 0, 0, 0, "", 0,
           Map.of(), Map.of(), List.of(), Map.of());
       Checkpoint ckpt = store.write(0, chosen, tokenizer, null, state);
+      Log.infof("warm-up done: version 0 at %s (identity %s)", ckpt.directory(), ckpt.identity());
+      publish(ckpt, 0, Map.of(), Map.of("sft_steps", (double) optimizer.stepCount()));
+      if (sft.finalEval() && running.getAsBoolean()) {
+        finalEvaluation(evaluator, chosen, 0, optimizer.stepCount(), "sft");
+      }
       if (best != null) {
         best.close();
       }
-      Log.infof("warm-up done: version 0 at %s (identity %s)", ckpt.directory(), ckpt.identity());
-      publish(ckpt, 0, Map.of(), Map.of("sft_steps", (double) optimizer.stepCount()));
     }
   }
 

@@ -124,6 +124,16 @@ class LearnerResumeIT {
         .isEqualTo((long) UPDATES * BATCH + dropped);
     long droppedBeforeCrash = atCrash.counters().values().stream().mapToLong(Long::longValue).sum();
     assertThat((long) before.size()).isEqualTo(atCrash.version() * BATCH + droppedBeforeCrash);
+
+    // Records of the run flowed through every topic, and the sampler served versions beyond the warm-up.
+    assertThat(all).anyMatch(r -> RUN.equals(r.value().getTrajectory().getRunId())
+        && r.value().getTrajectory().getPolicyVersion() >= 1);
+    for (var topic : List.of(Topics.ROLLOUT_REQUESTS, Topics.TRAJECTORIES_SAMPLED, Topics.REWARD_STATS,
+        Topics.LEARNER_UPDATES, Topics.EVAL, Topics.CHECKPOINTS)) {
+      assertThat(TopicReader.readUntil(broker.bootstrapServers(), topic.defaultName(), topic.keySerde().deserializer(),
+          org.apache.kafka.common.serialization.Serdes.ByteArray().deserializer(), Duration.ofSeconds(20),
+          got -> !got.isEmpty())).as(topic.defaultName()).isNotEmpty();
+    }
   }
 
   private static LearnerState state(CheckpointStore store, long version) throws Exception {

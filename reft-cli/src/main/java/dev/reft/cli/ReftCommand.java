@@ -19,6 +19,9 @@ import picocli.CommandLine.Command;
       KafkaCommand.class,
       DataCommand.class,
       BenchCommand.class,
+      dev.reft.cli.demo.DemoCommand.class,
+      dev.reft.cli.eval.EvalCommand.class,
+      dev.reft.cli.replay.ReplayCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class ReftCommand implements Runnable {

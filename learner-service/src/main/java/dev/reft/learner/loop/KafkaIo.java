@@ -41,6 +41,7 @@ public final class KafkaIo implements AutoCloseable {
   final String updatesTopic;
   final String evalTopic;
   final String groupId;
+  private final org.apache.kafka.clients.admin.Admin admin;
   private final KafkaProducer<String, Object> transactional;
   private final KafkaProducer<String, Object> plain;
 
@@ -66,6 +67,26 @@ public final class KafkaIo implements AutoCloseable {
     p.put(ProducerConfig.LINGER_MS_CONFIG, 2);
     p.put(ProducerConfig.CLIENT_ID_CONFIG, "learner-" + runId);
     plain = new KafkaProducer<>(p, Topics.ROLLOUT_REQUESTS.keySerde().serializer(), Topics.anyValueSerializer());
+    admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
+        org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
+  }
+
+  /** The current end offset of every partition of the requests topic. */
+  Map<Integer, Long> requestEndOffsets() {
+    try {
+      var partitions = admin.describeTopics(List.of(requestsTopic)).allTopicNames().get().get(requestsTopic).partitions();
+      Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
+      partitions.forEach(p -> latest.put(new TopicPartition(requestsTopic, p.partition()),
+          org.apache.kafka.clients.admin.OffsetSpec.latest()));
+      Map<Integer, Long> out = new java.util.TreeMap<>();
+      admin.listOffsets(latest).all().get().forEach((tp, info) -> out.put(tp.partition(), info.offset()));
+      return out;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("cannot read the end offsets of " + requestsTopic + ": " + e.getCause(), e);
+    }
   }
 
   /** Sends a rollout request (keyed by problem id). */
@@ -128,6 +149,7 @@ public final class KafkaIo implements AutoCloseable {
 
   @Override
   public void close() {
+    admin.close(Duration.ofSeconds(10));
     plain.close(Duration.ofSeconds(10));
     transactional.close(Duration.ofSeconds(10));
   }

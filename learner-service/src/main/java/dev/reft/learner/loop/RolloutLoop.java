@@ -295,11 +295,8 @@ public final class RolloutLoop {
     List<LearnerState.InFlightRequest> open = new ArrayList<>();
     inFlight.forEach((id, f) -> open.add(new LearnerState.InFlightRequest(id, f.samples,
         f.received.stream().sorted().toList(), f.issuedAt, f.issuedVersion)));
-    Map<Integer, Long> requestEnds = new TreeMap<>();
     kafka.flushRequests();
-    try (KafkaConsumer<byte[], byte[]> c = kafka.rawConsumer("learner-" + runId + "-ends")) {
-      c.endOffsets(KafkaIo.partitions(c, kafka.requestsTopic)).forEach((tp, o) -> requestEnds.put(tp.partition(), o));
-    }
+    Map<Integer, Long> requestEnds = kafka.requestEndOffsets();
     return new LearnerState(runId, mode, version, step, rng.state(), epoch, position, incarnation, nextSeq,
         new TreeMap<>(nextOffsets), requestEnds, open, new TreeMap<>(counters));
   }

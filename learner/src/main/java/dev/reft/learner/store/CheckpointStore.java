@@ -4,7 +4,6 @@ import dev.reft.policy.PolicyModel;
 import dev.reft.policy.checkpoint.Checkpoint;
 import dev.reft.policy.tokenizer.PolicyTokenizer;
 import dev.reft.policy.train.AdamW;
-import io.quarkus.logging.Log;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,6 +26,8 @@ public final class CheckpointStore {
   public static final String OPTIMIZER = "optimizer.safetensors";
   /** {@link LearnerState}, for exact resume. */
   public static final String STATE = "learner-state.json";
+
+  private static final System.Logger LOG = System.getLogger(CheckpointStore.class.getName());
 
   private static final Pattern NAME = Pattern.compile("v(\\d{6,})");
 
@@ -95,7 +96,8 @@ public final class CheckpointStore {
       try {
         return Optional.of(Checkpoint.open(directory(versions.get(i))));
       } catch (IOException e) {
-        Log.errorf("checkpoint %s does not verify, skipping it: %s", directory(versions.get(i)), e.getMessage());
+        LOG.log(System.Logger.Level.ERROR, "checkpoint {0} does not verify, skipping it: {1}",
+            directory(versions.get(i)), e.getMessage());
       }
     }
     return Optional.empty();

@@ -1,0 +1,148 @@
+package dev.reft.cli.demo;
+
+import dev.reft.schemas.EvalResult;
+import dev.reft.schemas.LearnerUpdate;
+import dev.reft.schemas.Topics;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * Follows a run on {@code reft.learner.updates} and {@code reft.eval} and draws its progress: a bar for
+ * the warm-up epochs and the PPO updates, and one line per evaluation. Keeps every evaluation for the final
+ * table.
+ */
+final class RunMonitor implements Runnable, AutoCloseable {
+
+  private final KafkaConsumer<String, byte[]> consumer;
+  private final String runPrefix;
+  private final PrintStream out;
+  private final boolean tty;
+  private final List<EvalResult> evals = new ArrayList<>();
+  private volatile boolean running = true;
+  private volatile int totalUpdates;
+  private String lastBar = "";
+
+  RunMonitor(String bootstrap, String runPrefix, PrintStream out) {
+    this.runPrefix = runPrefix;
+    this.out = out;
+    this.tty = System.console() != null;
+    this.consumer = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ConsumerConfig.GROUP_ID_CONFIG, "reft-demo-monitor-" + runPrefix,
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new ByteArrayDeserializer());
+    consumer.subscribe(List.of(Topics.LEARNER_UPDATES.defaultName(), Topics.EVAL.defaultName()));
+  }
+
+  /** The number of PPO updates of the current ReFT phase, for its progress bar. */
+  void expectUpdates(int updates) {
+    totalUpdates = updates;
+  }
+
+  @Override
+  public void run() {
+    try {
+      while (running) {
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(300))) {
+          if (r.key() == null || !r.key().startsWith(runPrefix)) {
+            continue;
+          }
+          try {
+            if (r.topic().equals(Topics.EVAL.defaultName())) {
+              onEval(Topics.EVAL.valueSerde().deserializer().deserialize(r.topic(), r.value()));
+            } else {
+              onUpdate(Topics.LEARNER_UPDATES.valueSerde().deserializer().deserialize(r.topic(), r.value()));
+            }
+          } catch (RuntimeException e) {
+            // not a record of ours
+          }
+        }
+      }
+    } catch (WakeupException e) {
+      // closing
+    } finally {
+      consumer.close(Duration.ofSeconds(5));
+    }
+  }
+
+  private synchronized void onUpdate(LearnerUpdate u) {
+    Map<String, Double> m = u.getMetrics();
+    String bar;
+    if ("sft".equals(u.getMode()) || "offline-st".equals(u.getMode())) {
+      double epochs = m.getOrDefault("epochs", 1.0);
+      double done = (m.getOrDefault("epoch", 1.0) - 1 + m.getOrDefault("epoch_progress", 1.0)) / epochs;
+      bar = String.format(Locale.ROOT, "%-12s %s epoch %.0f/%.0f  loss %.3f  %,.0f tokens/s", label(u.getRunId(), u.getMode()),
+          bar(done), m.getOrDefault("epoch", 0.0), epochs, m.getOrDefault("loss", Double.NaN),
+          m.getOrDefault("tokens_per_second", 0.0));
+    } else {
+      int total = Math.max(1, totalUpdates);
+      bar = String.format(Locale.ROOT, "%-12s %s update %d/%d  reward %.3f  acc %.3f  KL %.2f  lag %.1f  %,.0f tokens/s",
+          label(u.getRunId(), u.getMode()), bar(u.getPolicyVersion() / (double) total), u.getPolicyVersion(), total,
+          m.getOrDefault("reward_mean", Double.NaN), m.getOrDefault("accuracy", Double.NaN),
+          m.getOrDefault("kl_to_ref", Double.NaN), m.getOrDefault("policy_lag_mean", Double.NaN),
+          m.getOrDefault("tokens_per_second", 0.0));
+    }
+    if (tty) {
+      out.print("\r" + bar + " ".repeat(Math.max(0, lastBar.length() - bar.length())));
+      out.flush();
+    } else if ("sft".equals(u.getMode()) ? m.getOrDefault("epoch_progress", 0.0) >= 1.0 : u.getPolicyVersion() % 10 == 0) {
+      out.println(bar);
+    }
+    lastBar = bar;
+  }
+
+  private synchronized void onEval(EvalResult e) {
+    evals.add(e);
+    String line = String.format(Locale.ROOT, "%-12s eval v%d on %s: greedy %.1f %%%s (%d problems)", label(e.getRunId(), e.getMode()),
+        e.getPolicyVersion(), e.getDataset(), 100 * e.getGreedyAccuracy(),
+        e.getVotingAccuracy() == null ? "" : String.format(Locale.ROOT, ", voting@%d %.1f %%", e.getVotingK(), 100 * e.getVotingAccuracy()),
+        e.getProblems());
+    if (tty && !lastBar.isEmpty()) {
+      out.print("\r" + " ".repeat(lastBar.length()) + "\r");
+    }
+    out.println(line);
+    if (tty && !lastBar.isEmpty()) {
+      out.print(lastBar);
+      out.flush();
+    }
+  }
+
+  /** Ends the current progress bar line. */
+  synchronized void endLine() {
+    if (tty && !lastBar.isEmpty()) {
+      out.println();
+    }
+    lastBar = "";
+  }
+
+  /** Every evaluation seen so far. */
+  synchronized List<EvalResult> evaluations() {
+    return new ArrayList<>(evals);
+  }
+
+  private String label(String run, String mode) {
+    return run.endsWith("-best-sft") ? "best SFT" : "sft".equals(mode) ? "warm-up SFT" : mode;
+  }
+
+  private static String bar(double fraction) {
+    int width = 24;
+    int filled = (int) Math.round(Math.max(0, Math.min(1, fraction)) * width);
+    return "[" + "#".repeat(filled) + ".".repeat(width - filled) + "]";
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    consumer.wakeup();
+  }
+}
