@@ -27,12 +27,16 @@ public final class ServiceProcess implements AutoCloseable {
   private final Process process;
   private final Path log;
   private final int httpPort;
+  private final Thread reaper;
 
   private ServiceProcess(String name, Process process, Path log, int httpPort) {
     this.name = name;
     this.process = process;
     this.log = log;
     this.httpPort = httpPort;
+    // If this JVM ends first (a test run killed, Ctrl-C), take the child with it: no orphans.
+    this.reaper = new Thread(process::destroyForcibly, "reap-" + name);
+    Runtime.getRuntime().addShutdownHook(reaper);
   }
 
   /**
@@ -73,8 +77,17 @@ public final class ServiceProcess implements AutoCloseable {
     }
   }
 
-  /** Waits until {@code /q/health/ready} answers 200. */
+  /** Waits until {@code /q/health/ready} answers 200; on failure the process is stopped. */
   public void awaitReady(Duration timeout) {
+    try {
+      pollReady(timeout);
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  private void pollReady(Duration timeout) {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     URI ready = URI.create("http://localhost:" + httpPort + "/q/health/ready");
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -151,6 +164,11 @@ public final class ServiceProcess implements AutoCloseable {
   /** Stops the service: SIGTERM, up to 30 s for a clean shutdown, then SIGKILL. */
   @Override
   public void close() {
+    try {
+      Runtime.getRuntime().removeShutdownHook(reaper);
+    } catch (IllegalStateException shuttingDown) {
+      // the hook runs anyway
+    }
     if (!process.isAlive()) {
       return;
     }
