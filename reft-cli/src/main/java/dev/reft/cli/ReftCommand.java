@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       dev.reft.cli.demo.DemoCommand.class,
       dev.reft.cli.eval.EvalCommand.class,
       dev.reft.cli.replay.ReplayCommand.class,
+      dev.reft.cli.report.ReportCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class ReftCommand implements Runnable {
