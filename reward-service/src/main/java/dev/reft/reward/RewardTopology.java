@@ -151,6 +151,8 @@ public final class RewardTopology {
         RewardedTrajectory rewarded = scorer.score(sampled);
         metrics.onScored(rewarded);
         context.forward(record.withValue(new Scored(rewarded, null)));
+      } catch (dev.reft.tasks.sandbox.SandboxUnavailableException e) {
+        throw e; // infrastructure, not the record: do not dead-letter a good trajectory
       } catch (RuntimeException e) {
         context.forward(record.withValue(new Scored(null, deadLetter(record, DeadLetters.Stage.PROCESSING, e))));
         metrics.onDeadLetter(DeadLetters.Stage.PROCESSING);

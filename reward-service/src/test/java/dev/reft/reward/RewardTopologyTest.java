@@ -177,6 +177,23 @@ class RewardTopologyTest {
   }
 
   @Test
+  void anUnavailableSandboxIsNotTheRecordsFaultAndIsNotDeadLettered() {
+    // A grader without a sandbox cannot grade P-CoT: the scorer waits, then gives up without a dead letter.
+    var topology = RewardTopology.build(names, new TrajectoryScorer(Grader.textOnly(), "no-sandbox", Duration.ofMillis(300)),
+        new RewardMetrics(new SimpleMeterRegistry()), "no-sandbox");
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "reward-topology-no-sandbox");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    try (TopologyTestDriver d = new TopologyTestDriver(topology, props)) {
+      var in = d.createInputTopic(names.sampled(), new StringSerializer(), Topics.TRAJECTORIES_SAMPLED.valueSerde().serializer());
+      var dead = d.createOutputTopic(names.deadLetter(), new StringDeserializer(), Topics.DEADLETTER.valueSerde().deserializer());
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> in.pipeInput("x", Trajectories.pcot("x", "    return 7", "7")))
+          .hasStackTraceContaining("SandboxUnavailableException");
+      assertThat(dead.isEmpty()).isTrue();
+    }
+  }
+
+  @Test
   void statsTableKeepsRunningTotalsPerPolicyVersion() {
     sampled.pipeInput("1", Trajectories.sampled("r1", 0, dev.reft.schemas.CotStyle.NCOT, "q", "Therefore, the answer is: 7", "7", 3));
     sampled.pipeInput("2", Trajectories.sampled("r2", 0, dev.reft.schemas.CotStyle.NCOT, "q", "Therefore, the answer is: 8", "7", 3));
