@@ -62,7 +62,7 @@ class RewardServiceProcessIT {
     ServiceProcess second = start(broker, logs.resolve("second.log"));
     try (second) {
       all = TestClients.readUntil(broker.bootstrapServers(), Topics.TRAJECTORIES_REWARDED,
-          Topics.TRAJECTORIES_REWARDED.defaultName(), Duration.ofSeconds(180), got -> got.size() >= TRAJECTORIES);
+          Topics.TRAJECTORIES_REWARDED.defaultName(), Duration.ofSeconds(300), got -> got.size() >= TRAJECTORIES);
     }
     Map<String, Long> counts = all.stream().map(ConsumerRecord::value)
         .collect(Collectors.groupingBy(r -> r.getTrajectory().getRequestId() + "#" + r.getTrajectory().getSampleIndex(),
