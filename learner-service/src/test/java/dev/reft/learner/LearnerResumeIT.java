@@ -43,23 +43,9 @@ class LearnerResumeIT {
       @TempDir Path dir) throws Exception {
     broker.createTopics(Topics.newTopics(key -> Optional.empty(), (short) 1));
     Path checkpoints = dir.resolve("checkpoints");
-    Map<String, String> common = new HashMap<>(Map.of(
-        "reft.learner.run-id", RUN,
-        "reft.learner.checkpoint-dir", checkpoints.toString(),
-        "reft.learner.synthetic.train-size", "200",
-        "reft.learner.synthetic.test-size", "30",
-        "reft.learner.synthetic.hard-size", "10",
-        "reft.learner.eval.problems", "20",
-        "reft.learner.eval.voting-k", "0",
-        "reft.learner.threads", "1",
-        "reft.learner.keep-last", "50"));
-
-    Map<String, String> sft = new HashMap<>(common);
-    sft.putAll(Map.of("reft.learner.mode", "sft", "reft.learner.sft.epochs", "3", "reft.learner.sft.eval-problems", "0"));
-    try (ServiceProcess warmup = learner(broker, dir, sft, "sft.log")) {
-      assertThat(warmup.process().waitFor(300, TimeUnit.SECONDS)).as("warm-up finished").isTrue();
-      assertThat(warmup.process().exitValue()).as("warm-up log:%n%s", warmup.tail(30)).isZero();
-    }
+    Map<String, String> common = LearnerRig.settings(RUN, dir, 200);
+    common.put("reft.learner.keep-last", "50");
+    LearnerRig.warmUp(broker, dir, common, 3);
 
     Map<String, String> reft = new HashMap<>(common);
     reft.putAll(Map.of(
@@ -72,13 +58,9 @@ class LearnerResumeIT {
         "reft.ppo.max-new-tokens", "48",
         "reft.ppo.mini-batch-size", "16"));
     long resumedFrom;
-    try (ServiceProcess reward = ServiceProcess.start("reward-service", jar("reward-service"), LocalKafkaBroker.freePort(),
-            Map.of("reft.reward.stream-threads", "1", "reft.sandbox.workers", "1"),
-            Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers()), "512m", dir.resolve("reward.log"));
-        ServiceProcess sampler = ServiceProcess.start("sampler-service", jar("sampler-service"), LocalKafkaBroker.freePort(),
-            Map.of("reft.sampler.run-id", RUN, "reft.sampler.threads", "1", "reft.sampler.batch-size", "16"),
-            Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers()), "1g", dir.resolve("sampler.log"))) {
-      ServiceProcess first = learner(broker, dir, reft, "reft-1.log");
+    try (ServiceProcess reward = LearnerRig.reward(broker, dir);
+        ServiceProcess sampler = LearnerRig.sampler(broker, dir, RUN, 16)) {
+      ServiceProcess first = LearnerRig.learner(broker, dir, reft, "reft-1.log");
       long versionAtCrash;
       try {
         awaitPublishedVersion(broker, 3, first);
@@ -89,7 +71,7 @@ class LearnerResumeIT {
           .max().orElseThrow();
       assertThat(versionAtCrash).as("killed mid-run").isBetween(3L, (long) UPDATES - 1);
 
-      try (ServiceProcess second = learner(broker, dir, reft, "reft-2.log")) {
+      try (ServiceProcess second = LearnerRig.learner(broker, dir, reft, "reft-2.log")) {
         assertThat(second.process().waitFor(600, TimeUnit.SECONDS)).as("resumed run finished").isTrue();
         assertThat(second.process().exitValue()).as("log:%n%s", second.tail(40)).isZero();
         assertThat(second.tail(400)).contains("reft loop of run " + RUN + " at version " + versionAtCrash);
@@ -139,16 +121,6 @@ class LearnerResumeIT {
   private static LearnerState state(CheckpointStore store, long version) throws Exception {
     Checkpoint c = store.open(version).orElseThrow();
     return LearnerState.fromJson(c.read(CheckpointStore.STATE));
-  }
-
-  private static ServiceProcess learner(LocalKafkaBroker broker, Path dir, Map<String, String> props, String log) {
-    return ServiceProcess.start("learner-service", Path.of("target", "quarkus-app", "quarkus-run.jar"),
-        LocalKafkaBroker.freePort(), props, Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers()), "2g",
-        dir.resolve(log));
-  }
-
-  private static Path jar(String module) {
-    return Path.of("..", module, "target", "quarkus-app", "quarkus-run.jar");
   }
 
   private static void awaitPublishedVersion(LocalKafkaBroker broker, long version, ServiceProcess learner) {

@@ -31,31 +31,15 @@ class OnlineStIT {
   void onlineStTrainsOnTheCorrectSamplesOfEachBatch(LocalKafkaBroker broker, @TempDir Path dir) throws Exception {
     broker.createTopics(Topics.newTopics(key -> Optional.empty(), (short) 1));
     Path checkpoints = dir.resolve("checkpoints");
-    Map<String, String> common = new HashMap<>(Map.of(
-        "reft.learner.run-id", RUN,
-        "reft.learner.checkpoint-dir", checkpoints.toString(),
-        "reft.learner.synthetic.train-size", "300",
-        "reft.learner.synthetic.test-size", "20",
-        "reft.learner.synthetic.hard-size", "10",
-        "reft.learner.eval.voting-k", "0",
-        "reft.learner.threads", "1"));
-    Map<String, String> sft = new HashMap<>(common);
-    sft.putAll(Map.of("reft.learner.mode", "sft", "reft.learner.sft.epochs", "6", "reft.learner.sft.eval-problems", "0"));
-    try (ServiceProcess warmup = learner(broker, dir, sft, "sft.log")) {
-      assertThat(warmup.process().waitFor(300, TimeUnit.SECONDS)).isTrue();
-      assertThat(warmup.process().exitValue()).as("log:%n%s", warmup.tail(30)).isZero();
-    }
+    Map<String, String> common = LearnerRig.settings(RUN, dir, 300);
+    LearnerRig.warmUp(broker, dir, common, 6);
     Map<String, String> online = new HashMap<>(common);
     online.putAll(Map.of("reft.learner.mode", "online-st", "reft.learner.reft.total-updates", "4",
         "reft.learner.reft.eval-every", "0", "reft.ppo.questions-per-batch", "8", "reft.ppo.samples-per-question", "4",
         "reft.ppo.max-in-flight", "8", "reft.ppo.max-new-tokens", "64"));
-    try (ServiceProcess reward = ServiceProcess.start("reward-service", jar("reward-service"), LocalKafkaBroker.freePort(),
-            Map.of("reft.reward.stream-threads", "1", "reft.sandbox.workers", "1"),
-            Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers()), "512m", dir.resolve("reward.log"));
-        ServiceProcess sampler = ServiceProcess.start("sampler-service", jar("sampler-service"), LocalKafkaBroker.freePort(),
-            Map.of("reft.sampler.run-id", RUN, "reft.sampler.threads", "1", "reft.sampler.batch-size", "32"),
-            Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers()), "1g", dir.resolve("sampler.log"));
-        ServiceProcess learner = learner(broker, dir, online, "online-st.log")) {
+    try (ServiceProcess reward = LearnerRig.reward(broker, dir);
+        ServiceProcess sampler = LearnerRig.sampler(broker, dir, RUN, 32);
+        ServiceProcess learner = LearnerRig.learner(broker, dir, online, "online-st.log")) {
       assertThat(learner.process().waitFor(600, TimeUnit.SECONDS)).isTrue();
       assertThat(learner.process().exitValue()).as("log:%n%s", learner.tail(40)).isZero();
     }
@@ -75,15 +59,5 @@ class OnlineStIT {
     }
     assertThat(metrics.stream().mapToDouble(m -> m.get("trained_samples")).sum())
         .as("a 6-epoch warm-up answers some training questions correctly").isPositive();
-  }
-
-  private static ServiceProcess learner(LocalKafkaBroker broker, Path dir, Map<String, String> props, String log) {
-    return ServiceProcess.start("learner-service", Path.of("target", "quarkus-app", "quarkus-run.jar"),
-        LocalKafkaBroker.freePort(), props, Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers()), "2g",
-        dir.resolve(log));
-  }
-
-  private static Path jar(String module) {
-    return Path.of("..", module, "target", "quarkus-app", "quarkus-run.jar");
   }
 }
