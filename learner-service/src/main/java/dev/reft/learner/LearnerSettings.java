@@ -2,7 +2,6 @@ package dev.reft.learner;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
-import io.smallrye.config.WithName;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -47,6 +46,14 @@ public interface LearnerSettings {
   /** Where checkpoints are written (shared with the samplers). */
   @WithDefault("var/checkpoints")
   String checkpointDir();
+
+  /**
+   * A checkpoint a fresh run starts from: it becomes the run's version 0 — the starting policy and, for
+   * {@code reft}, the KL reference. Default: the run's own warm-up (written by {@code sft}); for
+   * {@code offline-st}, version 0 of the source run. Lets several runs (ReFT, β = 0, Online-ST, Offline-ST)
+   * start from one warm-up, as the paper's comparison does.
+   */
+  Optional<String> initCheckpoint();
 
   /** Checkpoints kept per run (version 0 is always kept). */
   @WithDefault("5")
@@ -186,7 +193,7 @@ public interface LearnerSettings {
 
   /** Offline self-training: SFT on the correct CoTs of a replayed range of {@code reft.trajectories.rewarded}. */
   interface OfflineSt {
-    /** Run whose trajectories to replay (default: this run). */
+    /** Run whose trajectories to replay (default: this run, whose own samples {@code sample-questions} draws). */
     Optional<String> sourceRun();
 
     /** Replay from this timestamp (ISO-8601); default: the beginning of the topic. */
@@ -203,8 +210,12 @@ public interface LearnerSettings {
     @WithDefault("3e-4")
     double learningRate();
 
-    /** Checkpoint to start from (default: version 0 of the source run). */
-    @WithName("init-checkpoint")
-    Optional<String> initCheckpoint();
+    /**
+     * Sample first: K = {@code reft.ppo.samples-per-question} chains of thought for this many training
+     * questions from the starting policy, through the samplers and the reward service, under this run's id
+     * (the paper's Offline-ST). 0: only replay trajectories already on the topic.
+     */
+    @WithDefault("0")
+    int sampleQuestions();
   }
 }

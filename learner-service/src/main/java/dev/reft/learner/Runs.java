@@ -155,8 +155,12 @@ final class Runs implements AutoCloseable {
 
   /** The rollout loop from the run's newest checkpoint: PPO (reft) or SFT on correct samples (online-st). */
   void rollouts(String mode, BooleanSupplier running) throws IOException {
+    if (store.newest().isEmpty() && settings.initCheckpoint().isPresent()) {
+      adoptAsVersionZero(openCheckpoint(settings.initCheckpoint().get()));
+    }
     Checkpoint start = store.newest().orElseThrow(() -> new IllegalStateException("run " + settings.runId()
-        + " has no checkpoint in " + store.runDir() + ": run the learner with reft.learner.mode=sft first"));
+        + " has no checkpoint in " + store.runDir() + ": run the learner with reft.learner.mode=sft first, "
+        + "or start from another run's checkpoint with reft.learner.init-checkpoint"));
     Checkpoint warmup = store.open(0).orElseThrow(() -> new IllegalStateException("run " + settings.runId()
         + " has no version 0 (the warm-up policy, the KL reference) in " + store.runDir()));
     long startVersion = Long.parseLong(start.metadata().getOrDefault("version", "0"));
@@ -250,28 +254,41 @@ final class Runs implements AutoCloseable {
   // ------------------------------------------------------------------------------------ offline-st
 
   /**
-   * Offline-ST: replays the rewarded trajectories of a run (sampled from its warm-up policy), keeps the
-   * correct chains of thought, and fine-tunes the warm-up policy on them together with the original data.
+   * Offline-ST: optionally samples from the starting policy first ({@code sample-questions}), then replays
+   * the rewarded trajectories of the source run, keeps the correct chains of thought, and fine-tunes the
+   * starting policy on them together with the original data. Version 0 of the run is the starting policy,
+   * version 1 the result.
    */
   void offlineSt(BooleanSupplier running) throws IOException {
     LearnerSettings.OfflineSt o = settings.offlineSt();
     String sourceRun = o.sourceRun().orElse(settings.runId());
-    CheckpointStore source = new CheckpointStore(java.nio.file.Path.of(settings.checkpointDir()), sourceRun, Integer.MAX_VALUE);
-    Checkpoint init = o.initCheckpoint().map(p -> {
-      try {
-        return Checkpoint.open(java.nio.file.Path.of(p));
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
+    if (store.open(1).isPresent()) {
+      throw new IllegalStateException("run " + settings.runId() + " already has a version 1 in " + store.runDir()
+          + "; Offline-ST writes its result as version 1 of a run of its own: choose a new reft.learner.run-id");
+    }
+    Checkpoint start = store.open(0).orElse(null);
+    if (start == null) {
+      Checkpoint init = settings.initCheckpoint().isPresent() ? openCheckpoint(settings.initCheckpoint().get())
+          : new CheckpointStore(java.nio.file.Path.of(settings.checkpointDir()), sourceRun, Integer.MAX_VALUE).open(0)
+              .orElseThrow(() -> new IllegalStateException("run " + sourceRun + " has no version 0 to start from; "
+                  + "set reft.learner.init-checkpoint"));
+      start = adoptAsVersionZero(init);
+    }
+    if (o.sampleQuestions() > 0) {
+      ReftHyperparameters hp = ReftHyperparameters.from(style, config);
+      publish(start, 0, Map.of(), Map.of()); // the samplers of this run load the starting policy
+      RolloutLoop sampling = new RolloutLoop(kafka, settings.runId(), "offline-st", style, data.train(), hp,
+          settings.reft().requestTimeout(), settings.seed(), metrics);
+      sampling.restore(null, 0);
+      Log.infof("offline-st of run %s: sampling %d × %d chains of thought from %s", settings.runId(),
+          o.sampleQuestions(), hp.samplesPerQuestion(), start.directory());
+      sampling.collect(o.sampleQuestions(), running);
+      if (!running.getAsBoolean()) {
+        return;
       }
-    }).orElseGet(() -> {
-      try {
-        return source.open(0).orElseThrow(() -> new IllegalStateException("run " + sourceRun + " has no version 0"));
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    });
+    }
     List<SftTrainer.Example> samples = replayCorrect(sourceRun, o);
-    try (PolicyTokenizer tokenizer = init.tokenizer(); PolicyModel model = init.loadModel();
+    try (PolicyTokenizer tokenizer = start.tokenizer(); PolicyModel model = start.loadModel();
         AdamW optimizer = AdamW.builder().setModel(model).setLearningRate(o.learningRate()).build()) {
       List<SftTrainer.Example> examples = new ArrayList<>(TrainingData.examples(data.train(), style, tokenizer));
       int original = examples.size();
@@ -291,16 +308,35 @@ final class Runs implements AutoCloseable {
           loss += trainer.step(shuffled.subList(s * batch, Math.min(shuffled.size(), (s + 1) * batch))).loss();
         }
         Map<String, Double> m = Map.of("loss", loss / stepsPerEpoch, "epoch", (double) epoch,
-            "replayed_correct", (double) samples.size());
-        sendUpdate("offline-st", 0, optimizer.stepCount(), m);
+            "epochs", (double) o.epochs(), "replayed_correct", (double) samples.size());
+        sendUpdate("offline-st", 1, optimizer.stepCount(), m);
         Log.infof("offline-st epoch %d/%d: loss %.4f", epoch, o.epochs(), loss / stepsPerEpoch);
       }
-      LearnerState state = new LearnerState(settings.runId(), "offline-st", 0, optimizer.stepCount(), 0, 0, 0, "", 0,
+      if (!running.getAsBoolean()) {
+        return;
+      }
+      LearnerState state = new LearnerState(settings.runId(), "offline-st", 1, optimizer.stepCount(), 0, 0, 0, "", 0,
           Map.of(), Map.of(), List.of(), Map.of("replayed_correct", (long) samples.size()));
-      Checkpoint c = store.write(0, model, tokenizer, null, state);
-      publish(c, 0, Map.of(), Map.of("replayed_correct", (double) samples.size()));
-      finalEvaluation(evaluator(tokenizer), model, 0, optimizer.stepCount(), "offline-st");
+      Checkpoint c = store.write(1, model, tokenizer, null, state);
+      publish(c, 1, Map.of(), Map.of("replayed_correct", (double) samples.size()));
+      finalEvaluation(evaluator(tokenizer), model, 1, optimizer.stepCount(), "offline-st");
     }
+  }
+
+  /** Writes another run's checkpoint (verified on open) as version 0 of this run: its start and reference. */
+  private Checkpoint adoptAsVersionZero(Checkpoint init) throws IOException {
+    try (PolicyTokenizer tokenizer = init.tokenizer(); PolicyModel model = init.loadModel()) {
+      LearnerState state = new LearnerState(settings.runId(), "init", 0, 0, 0, 0, 0, "", 0, Map.of(), Map.of(),
+          List.of(), Map.of());
+      Checkpoint c = store.write(0, model, tokenizer, null, state);
+      Log.infof("run %s starts from %s (identity %s), written as its version 0", settings.runId(), init.directory(),
+          init.identity());
+      return c;
+    }
+  }
+
+  private static Checkpoint openCheckpoint(String directory) throws IOException {
+    return Checkpoint.open(java.nio.file.Path.of(directory));
   }
 
   /** The CORRECT trajectories of a run in a time range of the rewarded topic (a replay of the log). */

@@ -85,7 +85,10 @@ class OfflineStIT {
       assertThat(learner.process().exitValue()).as("log:%n%s", learner.tail(40)).isZero();
       assertThat(learner.tail(200)).contains("training on the " + correct + " CORRECT ones");
     }
-    Checkpoint result = new CheckpointStore(checkpoints, "offline", 5).open(0).orElseThrow();
+    CheckpointStore offline = new CheckpointStore(checkpoints, "offline", 5);
+    assertThat(offline.open(0).orElseThrow().identity()).as("version 0 is the starting policy")
+        .isNotEqualTo(offline.open(1).orElseThrow().identity());
+    Checkpoint result = offline.open(1).orElseThrow();
     LearnerState state = LearnerState.fromJson(result.read(CheckpointStore.STATE));
     assertThat(state.mode()).isEqualTo("offline-st");
     assertThat(state.counters()).containsEntry("replayed_correct", (long) correct);

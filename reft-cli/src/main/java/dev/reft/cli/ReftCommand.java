@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       DataCommand.class,
       BenchCommand.class,
       dev.reft.cli.demo.DemoCommand.class,
+      dev.reft.cli.demo.PaperTableCommand.class,
       dev.reft.cli.eval.EvalCommand.class,
       dev.reft.cli.replay.ReplayCommand.class,
       dev.reft.cli.report.ReportCommand.class,

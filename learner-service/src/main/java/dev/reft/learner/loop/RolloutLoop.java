@@ -231,6 +231,53 @@ public final class RolloutLoop {
     }
   }
 
+  /**
+   * Samples without training (Offline-ST's sampling pass): issues requests for {@code questions} problems of
+   * the data order at the current version, at most {@code maxInFlight} outstanding, and consumes the graded
+   * trajectories until every request is answered or given up.
+   *
+   * @return the graded trajectories of this run received
+   */
+  public long collect(int questions, java.util.function.BooleanSupplier running) {
+    long received = 0;
+    int issued = 0;
+    long nextLog = System.nanoTime();
+    try (KafkaConsumer<byte[], byte[]> consumer = kafka.rawConsumer("learner-" + runId + "-rewarded")) {
+      List<TopicPartition> partitions = KafkaIo.partitions(consumer, kafka.rewardedTopic);
+      consumer.assign(partitions);
+      for (TopicPartition tp : partitions) {
+        consumer.seek(tp, nextOffsets.getOrDefault(tp.partition(), 0L));
+      }
+      while ((issued < questions || !inFlight.isEmpty()) && running.getAsBoolean()) {
+        int before = issued;
+        while (issued < questions && inFlight.size() < hp.maxInFlight()) {
+          issue();
+          issued++;
+        }
+        if (issued > before) {
+          kafka.flushRequests();
+        }
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          handle(r);
+          nextOffsets.put(r.partition(), r.offset() + 1);
+          received += buffer.size();
+          buffer.clear();
+        }
+        expireTimedOut();
+        metrics.set("requests_in_flight", inFlight.size());
+        metrics.set("trajectories_collected", received);
+        if (System.nanoTime() >= nextLog) {
+          Log.infof("%s sampling: %d of %d questions issued, %d in flight, %d graded trajectories received", mode,
+              issued, questions, inFlight.size(), received);
+          nextLog = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        }
+      }
+    }
+    lags.clear();
+    Log.infof("%s sampling done: %d questions, %d graded trajectories, counters %s", mode, issued, received, counters);
+    return received;
+  }
+
   /** One graded trajectory from the topic. */
   private void handle(ConsumerRecord<byte[], byte[]> record) {
     RewardedTrajectory r;
@@ -305,34 +352,39 @@ public final class RolloutLoop {
   private void topUp() {
     boolean sent = false;
     while (inFlight.size() < hp.maxInFlight()) {
-      Problem p = problems.get(order[position]);
-      String id = requestPrefix() + nextSeq;
-      RolloutRequest req = RolloutRequest.newBuilder()
-          .setRunId(runId)
-          .setRequestId(id)
-          .setProblemId(p.id())
-          .setDataset(p.dataset())
-          .setQuestion(p.question())
-          .setGoldAnswer(p.goldAnswer())
-          .setStyle(style)
-          .setSamples(hp.samplesPerQuestion())
-          .setTemperature(hp.temperature())
-          .setTopK(hp.topK())
-          .setTopP(hp.topP())
-          .setMaxNewTokens(hp.maxNewTokens())
-          .setPolicyVersion(version)
-          .setSeed(Rng.stream(seed, 1_000_003L + nextSeq).nextLong())
-          .setCreatedAt(Instant.now())
-          .build();
-      kafka.sendRequest(req);
-      inFlight.put(id, new InFlight(hp.samplesPerQuestion(), version, System.currentTimeMillis()));
-      nextSeq++;
-      advanceData();
+      issue();
       sent = true;
     }
     if (sent) {
       kafka.flushRequests();
     }
+  }
+
+  /** Sends the request for the next problem of the data order, K samples at the current version. */
+  private void issue() {
+    Problem p = problems.get(order[position]);
+    String id = requestPrefix() + nextSeq;
+    RolloutRequest req = RolloutRequest.newBuilder()
+        .setRunId(runId)
+        .setRequestId(id)
+        .setProblemId(p.id())
+        .setDataset(p.dataset())
+        .setQuestion(p.question())
+        .setGoldAnswer(p.goldAnswer())
+        .setStyle(style)
+        .setSamples(hp.samplesPerQuestion())
+        .setTemperature(hp.temperature())
+        .setTopK(hp.topK())
+        .setTopP(hp.topP())
+        .setMaxNewTokens(hp.maxNewTokens())
+        .setPolicyVersion(version)
+        .setSeed(Rng.stream(seed, 1_000_003L + nextSeq).nextLong())
+        .setCreatedAt(Instant.now())
+        .build();
+    kafka.sendRequest(req);
+    inFlight.put(id, new InFlight(hp.samplesPerQuestion(), version, System.currentTimeMillis()));
+    nextSeq++;
+    advanceData();
   }
 
   /** Moves to the next problem, starting a new shuffled pass at the end of one. */

@@ -20,7 +20,8 @@ import java.util.Optional;
  * @param miniBatchSize sequences per gradient step within a PPO epoch
  * @param maxGradNorm global gradient-norm clip (official: 1.0)
  * @param learningRate AdamW learning rate (official 3e-7 for 7B models; a tiny model trained from scratch
- *     needs far more — the shipped default is tuned for the built-in task)
+ *     needs far more; the default 1e-4 is the rate at which the tiny model gained held-out accuracy on the
+ *     built-in task, where 3e-4 lost it)
  * @param weightDecay AdamW weight decay (official: 0)
  * @param temperature sampling temperature of the rollouts (official: 1.0)
  * @param topK top-k cut-off of the rollouts; 0 disables it (official: off)
@@ -77,7 +78,7 @@ public record ReftHyperparameters(
 
   /** The shipped defaults for a style (see the field descriptions). */
   public static ReftHyperparameters defaults(CotStyle style) {
-    return new ReftHyperparameters(officialKlCoef(style), 1.0f, 0.95f, 0.2f, 0.2f, 5.0f, 2, 32, 1.0f, 3e-4, 0.0,
+    return new ReftHyperparameters(officialKlCoef(style), 1.0f, 0.95f, 0.2f, 0.2f, 5.0f, 2, 32, 1.0f, 1e-4, 0.0,
         1.0f, 0, 1.0f, 4, 32, 96, 2.0f, 2, 64);
   }
 

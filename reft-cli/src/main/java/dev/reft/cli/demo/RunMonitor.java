@@ -32,7 +32,7 @@ final class RunMonitor implements Runnable, AutoCloseable {
   private volatile int totalUpdates;
   private String lastBar = "";
 
-  RunMonitor(String bootstrap, String runPrefix, PrintStream out) {
+  private RunMonitor(String bootstrap, String runPrefix, PrintStream out) {
     this.runPrefix = runPrefix;
     this.out = out;
     this.tty = System.console() != null;
@@ -42,6 +42,15 @@ final class RunMonitor implements Runnable, AutoCloseable {
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new ByteArrayDeserializer());
     consumer.subscribe(List.of(Topics.LEARNER_UPDATES.defaultName(), Topics.EVAL.defaultName()));
+  }
+
+  /** Starts following the runs whose ids start with {@code runPrefix}, on a daemon thread. */
+  static RunMonitor start(String bootstrap, String runPrefix, PrintStream out) {
+    RunMonitor monitor = new RunMonitor(bootstrap, runPrefix, out);
+    Thread thread = new Thread(monitor, "reft-run-monitor");
+    thread.setDaemon(true);
+    thread.start();
+    return monitor;
   }
 
   /** The number of PPO updates of the current ReFT phase, for its progress bar. */
@@ -78,7 +87,8 @@ final class RunMonitor implements Runnable, AutoCloseable {
   private synchronized void onUpdate(LearnerUpdate u) {
     Map<String, Double> m = u.getMetrics();
     String bar;
-    if ("sft".equals(u.getMode()) || "offline-st".equals(u.getMode())) {
+    boolean byEpoch = "sft".equals(u.getMode()) || "offline-st".equals(u.getMode());
+    if (byEpoch) {
       double epochs = m.getOrDefault("epochs", 1.0);
       double done = (m.getOrDefault("epoch", 1.0) - 1 + m.getOrDefault("epoch_progress", 1.0)) / epochs;
       bar = String.format(Locale.ROOT, "%-12s %s epoch %.0f/%.0f  loss %.3f  %,.0f tokens/s", label(u.getRunId(), u.getMode()),
@@ -95,7 +105,7 @@ final class RunMonitor implements Runnable, AutoCloseable {
     if (tty) {
       out.print("\r" + bar + " ".repeat(Math.max(0, lastBar.length() - bar.length())));
       out.flush();
-    } else if ("sft".equals(u.getMode()) ? m.getOrDefault("epoch_progress", 0.0) >= 1.0 : u.getPolicyVersion() % 10 == 0) {
+    } else if (byEpoch ? m.getOrDefault("epoch_progress", 1.0) >= 1.0 : u.getPolicyVersion() % 10 == 0) {
       out.println(bar);
     }
     lastBar = bar;
@@ -130,8 +140,12 @@ final class RunMonitor implements Runnable, AutoCloseable {
     return new ArrayList<>(evals);
   }
 
+  /** The run's name after the common prefix ({@code best-sft}, {@code reft-b0}, ...), or its mode. */
   private String label(String run, String mode) {
-    return run.endsWith("-best-sft") ? "best SFT" : "sft".equals(mode) ? "warm-up SFT" : mode;
+    if (run.length() > runPrefix.length() + 1) {
+      return run.substring(runPrefix.length() + 1);
+    }
+    return "sft".equals(mode) ? "warm-up SFT" : mode;
   }
 
   private static String bar(double fraction) {

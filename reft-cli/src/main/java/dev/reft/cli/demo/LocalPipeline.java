@@ -1,0 +1,164 @@
+package dev.reft.cli.demo;
+
+import dev.reft.cli.kafka.LocalBrokerProcess;
+import dev.reft.cli.services.ServiceJars;
+import dev.reft.kafka.local.LocalKafkaBroker;
+import dev.reft.kafka.local.ServiceProcess;
+import dev.reft.schemas.Topics;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The services of one {@code reft demo} or {@code reft paper-table} on this machine, each its own process
+ * from the jar a cluster would run: a local broker (unless a cluster is given), reward-service, samplers
+ * and learner runs. Everything it started is stopped by {@link #close()}, newest first, and by a shutdown
+ * hook on Ctrl-C.
+ */
+final class LocalPipeline implements AutoCloseable {
+
+  private final Path root;
+  private final Path home;
+  private final Path logs;
+  private final Deque<AutoCloseable> started = new ArrayDeque<>();
+  private final Thread hook = new Thread(this::stopAll, "reft-pipeline-cleanup");
+  private final String servers;
+  private final Map<String, String> env;
+
+  /**
+   * Builds the services if needed, starts a broker under {@code home} unless {@code bootstrap} is given, and
+   * creates the catalog's topics.
+   *
+   * @param keepBroker leave the started broker and its data running after {@link #close()}
+   */
+  LocalPipeline(Path home, String bootstrap, boolean keepBroker) throws Exception {
+    this.root = ServiceJars.root();
+    this.home = home;
+    this.logs = home.resolve("logs");
+    ServiceJars.ensureBuilt(root, ServiceJars.SERVICES);
+    Files.createDirectories(logs);
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      this.servers = bootstrap != null ? bootstrap : startBroker(keepBroker);
+      try (var admin = LocalBrokerProcess.admin(servers)) {
+        LocalKafkaBroker.createTopics(admin, Topics.newTopics(k -> Optional.empty(), (short) 1));
+      }
+    } catch (Exception | Error e) {
+      close();
+      throw e;
+    }
+    this.env = Map.of("KAFKA_BOOTSTRAP_SERVERS", servers, "OMP_WAIT_POLICY", "PASSIVE");
+  }
+
+  /** The Kafka cluster the services use. */
+  String servers() {
+    return servers;
+  }
+
+  Path logs() {
+    return logs;
+  }
+
+  /** Registers something to close with the pipeline (a monitor, say). */
+  void manage(AutoCloseable c) {
+    started.push(c);
+  }
+
+  /** Starts reward-service (one stream thread, one sandbox worker: the 2-core budget) and waits until ready. */
+  ServiceProcess startReward(String applicationId) {
+    ServiceProcess reward = start("reward-service", "reward-service", Map.of(
+        "reft.reward.stream-threads", "1", "reft.sandbox.workers", "1",
+        "quarkus.kafka-streams.application-id", applicationId), "768m");
+    reward.awaitReady(Duration.ofSeconds(180));
+    return reward;
+  }
+
+  /**
+   * Starts a sampler serving {@code runId}. It is ready once it serves a policy, so wait only when the run
+   * has already published one; otherwise it loads the run's version 0 when the learner publishes it.
+   */
+  ServiceProcess startSampler(String runId, boolean awaitReady) {
+    ServiceProcess sampler = start("sampler-" + runId, "sampler-service", Map.of("reft.sampler.run-id", runId,
+        "reft.sampler.threads", "1", "reft.sampler.batch-size", "64"), "1g");
+    if (awaitReady) {
+      sampler.awaitReady(Duration.ofSeconds(180));
+    }
+    return sampler;
+  }
+
+  /** Runs a learner mode that ends by itself; fails with the log's tail if it does not end well. */
+  void runLearner(String name, Map<String, String> props, RunMonitor monitor) throws InterruptedException {
+    ServiceProcess learner = start(name, "learner-service", props, "3g");
+    learner.process().waitFor();
+    monitor.endLine();
+    started.remove(learner);
+    if (learner.process().exitValue() != 0) {
+      throw new IllegalStateException(name + " failed (exit " + learner.process().exitValue() + "); see "
+          + learner.log() + ":\n" + learner.tail(20));
+    }
+  }
+
+  /** Stops one thing this pipeline started. */
+  void stop(AutoCloseable c) throws Exception {
+    started.remove(c);
+    c.close();
+  }
+
+  private ServiceProcess start(String name, String module, Map<String, String> props, String heap) {
+    ServiceProcess s = ServiceProcess.start(name, ServiceJars.jar(root, module), LocalKafkaBroker.freePort(),
+        new HashMap<>(props), env, heap, logs.resolve(name + ".log"));
+    started.push(s);
+    return s;
+  }
+
+  private String startBroker(boolean keepBroker) {
+    LocalBrokerProcess broker = new LocalBrokerProcess(home.resolve("kafka"));
+    int port = LocalKafkaBroker.freePort();
+    broker.start(port, LocalKafkaBroker.freePort(), Duration.ofSeconds(90));
+    if (keepBroker) {
+      System.out.println("the broker keeps running after this command: ./reft kafka stop --dir " + broker.home());
+    } else {
+      started.addLast(() -> {
+        broker.stop(Duration.ofSeconds(30));
+        deleteRecursively(broker.dataDir());
+      });
+    }
+    return "localhost:" + port;
+  }
+
+  /** Stops everything this pipeline started, newest first. */
+  private synchronized void stopAll() {
+    while (!started.isEmpty()) {
+      AutoCloseable c = started.pop();
+      try {
+        c.close();
+      } catch (Exception e) {
+        System.err.println("reft: stopping " + c + ": " + e.getMessage());
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    stopAll();
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException alreadyShuttingDown) {
+      // Ctrl-C: the hook runs stopAll
+    }
+  }
+
+  private static void deleteRecursively(Path p) {
+    try (var walk = Files.walk(p)) {
+      walk.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    } catch (Exception ignored) {
+      // best effort
+    }
+  }
+}
