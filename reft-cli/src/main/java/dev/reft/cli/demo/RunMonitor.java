@@ -91,9 +91,9 @@ final class RunMonitor implements Runnable, AutoCloseable {
     if (byEpoch) {
       double epochs = m.getOrDefault("epochs", 1.0);
       double done = (m.getOrDefault("epoch", 1.0) - 1 + m.getOrDefault("epoch_progress", 1.0)) / epochs;
-      bar = String.format(Locale.ROOT, "%-12s %s epoch %.0f/%.0f  loss %.3f  %,.0f tokens/s", label(u.getRunId(), u.getMode()),
-          bar(done), m.getOrDefault("epoch", 0.0), epochs, m.getOrDefault("loss", Double.NaN),
-          m.getOrDefault("tokens_per_second", 0.0));
+      bar = String.format(Locale.ROOT, "%-12s %s epoch %.0f/%.0f  loss %.3f", label(u.getRunId(), u.getMode()),
+          bar(done), m.getOrDefault("epoch", 0.0), epochs, m.getOrDefault("loss", Double.NaN))
+          + (m.containsKey("tokens_per_second") ? String.format(Locale.ROOT, "  %,.0f tokens/s", m.get("tokens_per_second")) : "");
     } else {
       int total = Math.max(1, totalUpdates);
       bar = String.format(Locale.ROOT, "%-12s %s update %d/%d  reward %.3f  acc %.3f  KL %.2f  lag %.1f  %,.0f tokens/s",
