@@ -42,7 +42,13 @@ public final class PaperTableCommand implements Callable<Integer> {
     Path checkpoints = home.resolve("checkpoints");
     Path markdown = out != null ? out.toAbsolutePath() : home.resolve("paper-table.md");
     int sftEpochs = p.bestSftEpochs() > 0 ? p.bestSftEpochs() : p.scheduleEpochs();
-    int questionsPerBatch = 32; // reft.ppo.questions-per-batch's default: the sampling budget of one update
+    if (!run.style.equals("ncot") && !run.style.equals("pcot")) {
+      System.err.println("reft paper-table: --style must be ncot or pcot, not '" + run.style + "'");
+      return 2;
+    }
+    // The sampling budget of one update: reft.ppo.questions-per-batch's default.
+    int questionsPerBatch = dev.reft.learner.rl.ReftHyperparameters.defaults(
+        dev.reft.schemas.CotStyle.valueOf(run.style.toUpperCase(Locale.ROOT))).questionsPerBatch();
     int sampleQuestions = p.reftUpdates() * questionsPerBatch;
     Map<String, Double> minutes = new LinkedHashMap<>();
     long t0 = System.nanoTime();
