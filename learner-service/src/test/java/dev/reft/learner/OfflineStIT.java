@@ -56,15 +56,16 @@ class OfflineStIT {
     try (KafkaProducer<String, RewardedTrajectory> producer = new KafkaProducer<>(
         Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()), new StringSerializer(),
         Topics.TRAJECTORIES_REWARDED.valueSerde().serializer())) {
+      // Every send is acknowledged before going on, so a lost input fails here and not as a wrong count.
       for (int i = 0; i < problems.size(); i++) {
         Problem p = problems.get(i);
         Outcome outcome = i % 3 == 0 ? Outcome.CORRECT : i % 3 == 1 ? Outcome.WRONG : Outcome.NO_ANSWER;
         correct += outcome == Outcome.CORRECT ? 1 : 0;
         producer.send(new ProducerRecord<>(Topics.TRAJECTORIES_REWARDED.defaultName(), p.id(),
-            rewarded("source", p, tokenizer, outcome, i)));
+            rewarded("source", p, tokenizer, outcome, i))).get();
         // The same problems graded for another run must not be replayed into this one.
         producer.send(new ProducerRecord<>(Topics.TRAJECTORIES_REWARDED.defaultName(), p.id(),
-            rewarded("other", p, tokenizer, Outcome.CORRECT, i)));
+            rewarded("other", p, tokenizer, Outcome.CORRECT, i))).get();
       }
     }
 

@@ -37,13 +37,14 @@ class RewardServiceProcessIT {
     String sampledTopic = Topics.TRAJECTORIES_SAMPLED.defaultName();
     var serializer = Topics.TRAJECTORIES_SAMPLED.valueSerde().serializer();
     try (KafkaProducer<String, byte[]> producer = TestClients.rawProducer(broker.bootstrapServers())) {
+      // Every send is acknowledged before going on, so a lost input fails here and not as a wrong count.
       for (int i = 0; i < TRAJECTORIES; i++) {
         // Each program counts for a while, so the service is surely mid-stream when it is killed.
         String body = "    total = 0\n    for i in range(150000):\n        total += 1\n    result = total + " + i
             + "\n    return result";
         SampledTrajectory t = Trajectories.sampled("req-" + (i / 4), i % 4, CotStyle.PCOT, "Count.", body,
             Integer.toString(150000 + i), 1);
-        producer.send(new ProducerRecord<>(sampledTopic, "p" + i, serializer.serialize(sampledTopic, t)));
+        producer.send(new ProducerRecord<>(sampledTopic, "p" + i, serializer.serialize(sampledTopic, t))).get();
       }
     }
 
@@ -109,7 +110,7 @@ class RewardServiceProcessIT {
       try (KafkaProducer<String, byte[]> producer = TestClients.rawProducer(broker.bootstrapServers())) {
         for (int i = 0; i < 200; i++) {
           SampledTrajectory t = Trajectories.ncot("scale-" + i, "Therefore, the answer is: " + i, Integer.toString(i));
-          producer.send(new ProducerRecord<>("scale.sampled", "p" + i, serializer.serialize("scale.sampled", t)));
+          producer.send(new ProducerRecord<>("scale.sampled", "p" + i, serializer.serialize("scale.sampled", t))).get();
         }
       }
       List<ConsumerRecord<String, RewardedTrajectory>> out = TestClients.readUntil(broker.bootstrapServers(),

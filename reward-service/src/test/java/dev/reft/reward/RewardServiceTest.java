@@ -82,17 +82,18 @@ class RewardServiceTest {
     String sampledTopic = Topics.TRAJECTORIES_SAMPLED.defaultName();
     var serde = Topics.TRAJECTORIES_SAMPLED.valueSerde().serializer();
     try (KafkaProducer<String, byte[]> producer = TestClients.rawProducer(bootstrap)) {
+      // Every send is acknowledged before going on, so a lost input fails here and not as a wrong count.
       int pill = 0;
       for (int i = 0; i < good.size(); i++) {
         SampledTrajectory t = good.get(i);
-        producer.send(new ProducerRecord<>(sampledTopic, t.getProblemId(), serde.serialize(sampledTopic, t)));
+        producer.send(new ProducerRecord<>(sampledTopic, t.getProblemId(), serde.serialize(sampledTopic, t))).get();
         if (i % 38 == 0 && pill < 5) { // garbage bytes among real records
-          producer.send(new ProducerRecord<>(sampledTopic, "garbage-" + pill, ("not avro " + pill).getBytes()));
+          producer.send(new ProducerRecord<>(sampledTopic, "garbage-" + pill, ("not avro " + pill).getBytes())).get();
           pill++;
         }
       }
       for (SampledTrajectory t : unscorable) {
-        producer.send(new ProducerRecord<>(sampledTopic, t.getProblemId(), serde.serialize(sampledTopic, t)));
+        producer.send(new ProducerRecord<>(sampledTopic, t.getProblemId(), serde.serialize(sampledTopic, t))).get();
       }
       producer.flush();
     }

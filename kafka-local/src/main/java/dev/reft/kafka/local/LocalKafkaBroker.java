@@ -24,6 +24,8 @@ import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.utils.Time;
@@ -218,6 +220,49 @@ public final class LocalKafkaBroker implements AutoCloseable {
     if (!failures.isEmpty()) {
       throw new IllegalStateException("cannot create topics: " + String.join(", ", failures));
     }
+    awaitWritable(admin, missing.stream().map(NewTopic::name).toList(), Duration.ofSeconds(60));
+  }
+
+  /**
+   * Waits until every partition of the topics is hosted by its leader, i.e. until a ListOffsets request for
+   * each partition succeeds. That request is answered by the replica manager, not from the metadata cache, so
+   * it succeeds only once the broker has applied the topic creation.
+   *
+   * <p>Why wait at all: an idempotent producer that writes to a partition the moment it is created can have
+   * its first request refused with a retriable NOT_LEADER_OR_FOLLOWER while a later request is accepted; the
+   * first request's records then fail every retry with OUT_OF_ORDER_SEQUENCE_NUMBER until
+   * {@code delivery.timeout.ms} drops them (KAFKA-15591, fixed only after Kafka 4.1). Creating topics through
+   * this method closes that window for everything in this project.
+   */
+  public static void awaitWritable(Admin admin, Collection<String> topics, Duration timeout) {
+    if (topics.isEmpty()) {
+      return;
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Exception last = null;
+    while (System.nanoTime() < deadline) {
+      try {
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        admin.describeTopics(topics).allTopicNames().get(10, TimeUnit.SECONDS).forEach((name, description) ->
+            description.partitions().forEach(p -> latest.put(new TopicPartition(name,
+                p.partition()), OffsetSpec.latest())));
+        admin.listOffsets(latest).all().get(10, TimeUnit.SECONDS);
+        return;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for topics " + topics, e);
+      } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+        last = e;
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while waiting for topics " + topics, ie);
+        }
+      }
+    }
+    throw new IllegalStateException("topics " + topics + " were created but their partitions have no leader after "
+        + timeout.toSeconds() + " s: " + (last == null ? "" : last.getMessage()), last);
   }
 
   /** A new admin client for this broker; the caller closes it. */

@@ -108,13 +108,23 @@ public final class RewardBenchCommand implements Callable<Integer> {
   private void run(CotStyle style, List<Problem> problems, String sampledTopic,
       KafkaConsumer<String, RewardedTrajectory> consumer, boolean report) throws Exception {
     long t0 = System.nanoTime();
+    var sendFailure = new java.util.concurrent.atomic.AtomicReference<Exception>();
     try (KafkaProducer<String, SampledTrajectory> producer = new KafkaProducer<>(Map.of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.LINGER_MS_CONFIG, 5),
         new StringSerializer(), Topics.TRAJECTORIES_SAMPLED.valueSerde().serializer())) {
       for (int i = 0; i < problems.size(); i++) {
         Problem p = problems.get(i);
-        producer.send(new ProducerRecord<>(sampledTopic, p.id(), trajectory(style, p, report ? i : -1 - i)));
+        producer.send(new ProducerRecord<>(sampledTopic, p.id(), trajectory(style, p, report ? i : -1 - i)),
+            (metadata, e) -> {
+              if (e != null) {
+                sendFailure.compareAndSet(null, e);
+              }
+            });
       }
+    }
+    if (sendFailure.get() != null) {
+      throw new IllegalStateException("the benchmark's input was not fully written to " + sampledTopic,
+          sendFailure.get());
     }
     int seen = 0;
     int correct = 0;

@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -87,6 +89,9 @@ public final class ReplayCommand implements Callable<Integer> {
       return 2;
     }
     Map<Integer, long[]> counts = new TreeMap<>();
+    AtomicLong acknowledged = new AtomicLong();
+    AtomicLong failed = new AtomicLong();
+    AtomicReference<Exception> firstFailure = new AtomicReference<>();
     try (Admin admin = LocalBrokerProcess.admin(bootstrap);
         KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
             ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
@@ -131,13 +136,28 @@ public final class ReplayCommand implements Callable<Integer> {
               value = rewardedSerde.encode(rescored(grader, t));
             }
           }
-          producer.send(new ProducerRecord<>(into, r.partition(), r.timestamp(), r.key(), value, r.headers()));
+          producer.send(new ProducerRecord<>(into, r.partition(), r.timestamp(), r.key(), value, r.headers()),
+              (metadata, e) -> {
+                if (e == null) {
+                  acknowledged.incrementAndGet();
+                } else {
+                  failed.incrementAndGet();
+                  firstFailure.compareAndSet(null, e);
+                }
+              });
           c[1]++;
         }
       }
       producer.flush();
       long read = counts.values().stream().mapToLong(c -> c[0]).sum();
       long written = counts.values().stream().mapToLong(c -> c[1]).sum();
+      if (failed.get() > 0) {
+        // Nothing is lost silently: a replay the broker did not take in full says so and fails.
+        System.err.printf("reft replay: %d of %d records were not written to %s (%d acknowledged): %s%n"
+            + "  the target may hold a partial copy; delete it and replay again%n",
+            failed.get(), written, into, acknowledged.get(), firstFailure.get());
+        return 1;
+      }
       System.out.printf("replayed %s -> %s: read %d, wrote %d%s, skipped %d, in %.1f s%n", topic, into, read, written,
           rescore ? " (re-scored with " + Grader.REWARD_RULE + ")" : "", read - written, (System.nanoTime() - t0) / 1e9);
       counts.forEach((p, c) -> System.out.printf("  partition %d: %d read, %d written%n", p, c[0], c[1]));
