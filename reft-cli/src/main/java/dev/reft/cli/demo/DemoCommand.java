@@ -47,7 +47,13 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Preset p = Preset.of(run.preset);
+    Preset p;
+    try {
+      p = run.resolve();
+    } catch (IllegalArgumentException e) {
+      System.err.println("reft demo: " + e.getMessage());
+      return 2;
+    }
     String runId = "demo-" + run.style + "-s" + run.seed + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("MMdd-HHmmss"));
     Path home = dir.toAbsolutePath().resolve(runId);
     Path checkpoints = home.resolve("checkpoints");

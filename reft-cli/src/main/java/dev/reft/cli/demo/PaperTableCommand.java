@@ -36,16 +36,18 @@ public final class PaperTableCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Preset p = Preset.of(run.preset);
+    Preset p;
+    try {
+      p = run.resolve();
+    } catch (IllegalArgumentException e) {
+      System.err.println("reft paper-table: " + e.getMessage());
+      return 2;
+    }
     String id = "pt-" + run.style + "-s" + run.seed + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("MMdd-HHmmss"));
     Path home = dir.toAbsolutePath().resolve(id);
     Path checkpoints = home.resolve("checkpoints");
     Path markdown = out != null ? out.toAbsolutePath() : home.resolve("paper-table.md");
     int sftEpochs = p.bestSftEpochs() > 0 ? p.bestSftEpochs() : p.scheduleEpochs();
-    if (!run.style.equals("ncot") && !run.style.equals("pcot")) {
-      System.err.println("reft paper-table: --style must be ncot or pcot, not '" + run.style + "'");
-      return 2;
-    }
     // The sampling budget of one update: reft.ppo.questions-per-batch's default.
     int questionsPerBatch = dev.reft.learner.rl.ReftHyperparameters.defaults(
         dev.reft.schemas.CotStyle.valueOf(run.style.toUpperCase(Locale.ROOT))).questionsPerBatch();

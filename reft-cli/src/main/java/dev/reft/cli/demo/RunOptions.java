@@ -14,6 +14,30 @@ final class RunOptions {
   @Option(names = "--seed", defaultValue = "1", description = "Seed of the model, the data order and sampling (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--warmup-epochs", description = "Warm-up SFT epochs instead of the preset's (same learning-rate schedule).")
+  Integer warmupEpochs;
+
+  @Option(names = "--updates", description = "PPO updates instead of the preset's.")
+  Integer updates;
+
   @Option(names = "--bootstrap", description = "Use this Kafka cluster instead of starting a local broker.")
   String bootstrap;
+
+  /** The preset with the overrides applied; an unknown preset or style, or a bad override, is refused. */
+  Preset resolve() {
+    if (!style.equals("ncot") && !style.equals("pcot")) {
+      throw new IllegalArgumentException("--style must be ncot or pcot, not '" + style + "'");
+    }
+    Preset p = Preset.of(preset);
+    if (warmupEpochs != null && (warmupEpochs < 1 || warmupEpochs > p.scheduleEpochs())) {
+      throw new IllegalArgumentException("--warmup-epochs must be 1.." + p.scheduleEpochs() + " (the schedule), not "
+          + warmupEpochs);
+    }
+    if (updates != null && updates < 1) {
+      throw new IllegalArgumentException("--updates must be at least 1, not " + updates);
+    }
+    return new Preset(p.name(), p.trainSize(), p.testSize(), p.hardSize(),
+        warmupEpochs != null ? warmupEpochs : p.warmupEpochs(), p.scheduleEpochs(),
+        updates != null ? updates : p.reftUpdates(), p.bestSftEpochs(), p.votingK(), p.evalEvery());
+  }
 }

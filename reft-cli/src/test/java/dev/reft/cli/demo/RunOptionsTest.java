@@ -1,0 +1,40 @@
+package dev.reft.cli.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class RunOptionsTest {
+
+  private static RunOptions parse(String... args) {
+    DemoCommand demo = new DemoCommand();
+    new CommandLine(demo).parseArgs(args);
+    return demo.run;
+  }
+
+  @Test
+  void theDefaultsAreThePresetsValues() {
+    Preset p = parse().resolve();
+    assertThat(p).isEqualTo(Preset.of("default"));
+  }
+
+  @Test
+  void overridesReplaceOnlyWarmUpEpochsAndUpdates() {
+    Preset p = parse("--preset", "quick", "--warmup-epochs", "9", "--updates", "12").resolve();
+    Preset quick = Preset.of("quick");
+    assertThat(p.warmupEpochs()).isEqualTo(9);
+    assertThat(p.reftUpdates()).isEqualTo(12);
+    assertThat(p.scheduleEpochs()).isEqualTo(quick.scheduleEpochs());
+    assertThat(p.testSize()).isEqualTo(quick.testSize());
+  }
+
+  @Test
+  void badValuesAreRefusedWithTheReason() {
+    assertThatThrownBy(() -> parse("--style", "latex").resolve()).hasMessageContaining("ncot or pcot");
+    assertThatThrownBy(() -> parse("--preset", "huge").resolve()).hasMessageContaining("unknown preset 'huge'");
+    assertThatThrownBy(() -> parse("--warmup-epochs", "21").resolve()).hasMessageContaining("1..20");
+    assertThatThrownBy(() -> parse("--updates", "0").resolve()).hasMessageContaining("at least 1");
+  }
+}
