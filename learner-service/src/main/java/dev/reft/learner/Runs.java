@@ -110,6 +110,7 @@ final class Runs implements AutoCloseable {
           if ((s + 1) % 10 == 0 || s + 1 == stepsPerEpoch) {
             Map<String, Double> m = new LinkedHashMap<>();
             m.put("loss", st.loss());
+            m.put("epoch_mean_loss", lossSum / (s + 1));
             m.put("learning_rate", st.learningRate());
             m.put("grad_norm", st.gradNorm());
             m.put("epoch", (double) epoch);

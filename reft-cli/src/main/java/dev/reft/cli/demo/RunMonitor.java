@@ -92,7 +92,7 @@ final class RunMonitor implements Runnable, AutoCloseable {
       double epochs = m.getOrDefault("epochs", 1.0);
       double done = (m.getOrDefault("epoch", 1.0) - 1 + m.getOrDefault("epoch_progress", 1.0)) / epochs;
       bar = String.format(Locale.ROOT, "%-12s %s epoch %.0f/%.0f  loss %.3f", label(u.getRunId(), u.getMode()),
-          bar(done), m.getOrDefault("epoch", 0.0), epochs, m.getOrDefault("loss", Double.NaN))
+          bar(done), m.getOrDefault("epoch", 0.0), epochs, m.getOrDefault("epoch_mean_loss", m.getOrDefault("loss", Double.NaN)))
           + (m.containsKey("tokens_per_second") ? String.format(Locale.ROOT, "  %,.0f tokens/s", m.get("tokens_per_second")) : "");
     } else {
       int total = Math.max(1, totalUpdates);
