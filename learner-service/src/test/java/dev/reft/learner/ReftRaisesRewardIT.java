@@ -33,6 +33,7 @@ class ReftRaisesRewardIT {
   private static final int WINDOW = 15;
 
   @Test
+  @SuppressWarnings("try") // reward and sampler are held open for the learner's run, not used in the body
   void ppoThroughThePipelineRaisesTheMeanReward(LocalKafkaBroker broker, @TempDir Path dir) throws Exception {
     broker.createTopics(Topics.newTopics(key -> Optional.empty(), (short) 1));
     // 128 problems, 100 epochs (400 steps): the warm-up knows them in part, so sampling finds right and wrong answers.
