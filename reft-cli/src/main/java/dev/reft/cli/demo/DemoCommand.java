@@ -9,8 +9,6 @@ import dev.reft.schemas.Topics;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.Deque;
@@ -47,14 +45,8 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Preset p;
-    try {
-      p = run.resolve();
-    } catch (IllegalArgumentException e) {
-      System.err.println("reft demo: " + e.getMessage());
-      return 2;
-    }
-    String runId = "demo-" + run.style + "-s" + run.seed + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("MMdd-HHmmss"));
+    Preset p = run.resolve();
+    String runId = run.newId("demo");
     Path home = dir.toAbsolutePath().resolve(runId);
     Path checkpoints = home.resolve("checkpoints");
     long t0 = System.nanoTime();

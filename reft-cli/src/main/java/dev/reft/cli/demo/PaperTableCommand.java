@@ -3,8 +3,6 @@ package dev.reft.cli.demo;
 import dev.reft.kafka.local.ServiceProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -36,14 +34,8 @@ public final class PaperTableCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Preset p;
-    try {
-      p = run.resolve();
-    } catch (IllegalArgumentException e) {
-      System.err.println("reft paper-table: " + e.getMessage());
-      return 2;
-    }
-    String id = "pt-" + run.style + "-s" + run.seed + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("MMdd-HHmmss"));
+    Preset p = run.resolve();
+    String id = run.newId("pt");
     Path home = dir.toAbsolutePath().resolve(id);
     Path checkpoints = home.resolve("checkpoints");
     Path markdown = out != null ? out.toAbsolutePath() : home.resolve("paper-table.md");

@@ -1,6 +1,11 @@
 package dev.reft.cli.demo;
 
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** The options {@code reft demo} and {@code reft paper-table} share: what to run, and on which cluster. */
 final class RunOptions {
@@ -23,8 +28,27 @@ final class RunOptions {
   @Option(names = "--bootstrap", description = "Use this Kafka cluster instead of starting a local broker.")
   String bootstrap;
 
-  /** The preset with the overrides applied; an unknown preset or style, or a bad override, is refused. */
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec command;
+
+  /** A fresh id for this invocation's runs: {@code <prefix>-<style>-s<seed>-<MMdd-HHmmss>}. */
+  String newId(String prefix) {
+    return prefix + "-" + style + "-s" + seed + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("MMdd-HHmmss"));
+  }
+
+  /**
+   * The preset with the overrides applied. An unknown preset or style, or a bad override, is refused as a
+   * usage error: picocli prints the message with the usage and exits 2.
+   */
   Preset resolve() {
+    try {
+      return resolveOrThrow();
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(command.commandLine(), e.getMessage(), e);
+    }
+  }
+
+  private Preset resolveOrThrow() {
     if (!style.equals("ncot") && !style.equals("pcot")) {
       throw new IllegalArgumentException("--style must be ncot or pcot, not '" + style + "'");
     }
