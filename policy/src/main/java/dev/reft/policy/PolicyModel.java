@@ -70,11 +70,7 @@ public final class PolicyModel implements AutoCloseable {
 
   /**
    * A freshly initialised model: projections and embeddings N(0, initStd²) drawn from the project's
-   * {@link Rng} (one stream per parameter name), RMSNorm weights 1, and the value head 0. A zero value head
-   * makes V(s) = 0 for every state until the critic has learned: the first advantages are the plain
-   * (KL-shaped) returns rather than the noise of a random projection, and the value loss sends no gradient
-   * into the shared backbone before the head carries signal. SFT does not train the head, so a warm-up
-   * checkpoint still has it at 0 when ReFT starts.
+   * {@link Rng} (one stream per parameter name), RMSNorm weights 1.
    *
    * @param config the shape
    * @param seed the initialisation seed
@@ -91,10 +87,6 @@ public final class PolicyModel implements AutoCloseable {
           continue; // RMSNorm weights start at 1
         }
         Shape shape = e.getValue().getShape();
-        if (e.getKey().equals(LlamaDecoder.VALUE_HEAD)) {
-          copyInto(e.getValue().getArray(), scratch.zeros(shape, e.getValue().getArray().getDataType()));
-          continue;
-        }
         float[] values = new float[Math.toIntExact(shape.size())];
         Rng rng = Rng.stream(seed, nameHash(e.getKey()));
         for (int i = 0; i < values.length; i++) {

@@ -37,7 +37,7 @@ import java.util.Map;
  * <p>Parameters are named as in Hugging Face {@code LlamaForCausalLM} ({@link #namedParameters()}):
  * {@code model.embed_tokens.weight}, {@code model.layers.N.self_attn.q_proj.weight}, ..., {@code
  * model.norm.weight}, {@code lm_head.weight} (absent when tied to the embedding), plus {@code
- * v_head.weight} (1, C), which {@code PolicyModel.create} starts at zero.
+ * v_head.weight} (1, C).
  *
  * <p>All computations attach their results to the manager of the input arrays: run each batch in its own
  * sub-manager and close it afterwards. The block reads its parameters directly (one device, no
@@ -53,9 +53,6 @@ public final class LlamaDecoder extends AbstractBlock {
   private final List<DecoderLayer> layers;
   private final RmsNorm norm;
   private final Parameter lmHead;
-  /** The value head's name among {@link #namedParameters()}: (1, C). */
-  public static final String VALUE_HEAD = "v_head.weight";
-
   private final Parameter vHead;
   private RotaryEmbedding rope;
   private NDArray causal; // (L, L): 0 on and below the diagonal, MASKED above
@@ -121,7 +118,7 @@ public final class LlamaDecoder extends AbstractBlock {
     if (lmHead != null) {
       named.put("lm_head.weight", lmHead);
     }
-    named.put(VALUE_HEAD, vHead);
+    named.put("v_head.weight", vHead);
     return Collections.unmodifiableMap(named);
   }
 
