@@ -1,5 +1,6 @@
 package dev.reft.learner;
 
+import dev.reft.tasks.synthetic.SyntheticConfig;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
@@ -78,7 +79,7 @@ public interface LearnerSettings {
   /** The built-in task. */
   interface Synthetic {
     /** Generator seed (fixes the problems, hence the train/test split). */
-    @WithDefault("1234")
+    @WithDefault("" + SyntheticConfig.DEFAULT_SEED)
     long seed();
 
     /** Training problems. */

@@ -42,7 +42,7 @@ public final class SynthCommand implements Callable<Integer> {
       description = "Held-out problems with more steps than training, reported separately (default: ${DEFAULT-VALUE}).")
   int hard;
 
-  @Option(names = "--seed", defaultValue = "1234", description = "Generator seed (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--seed", defaultValue = "" + SyntheticConfig.DEFAULT_SEED, description = "Generator seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
   @Option(names = "--style", defaultValue = "both", description = "ncot, pcot or both (default: ${DEFAULT-VALUE}).")

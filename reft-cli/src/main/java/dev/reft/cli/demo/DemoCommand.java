@@ -51,13 +51,13 @@ public final class DemoCommand implements Callable<Integer> {
     Path checkpoints = home.resolve("checkpoints");
     long t0 = System.nanoTime();
     try (LocalPipeline pipeline = new LocalPipeline(home, run.bootstrap, keepBroker)) {
-      System.out.printf("reft demo, preset %s, style %s, seed %d: run %s on %s%n", p.name(), run.style, run.seed, runId,
+      System.out.printf("reft demo, preset %s, style %s, %s: run %s on %s%n", p.name(), run.style, run.seeds(), runId,
           pipeline.servers());
       RunMonitor monitor = RunMonitor.start(pipeline.servers(), runId, System.out);
       pipeline.manage(monitor);
       pipeline.startReward("reft-reward-" + runId);
 
-      Map<String, String> learner = learnerSettings(p, run.style, run.seed, runId, checkpoints);
+      Map<String, String> learner = learnerSettings(p, run, runId, checkpoints);
       Map<String, String> warmup = new HashMap<>(learner);
       warmup.putAll(Map.of("reft.learner.mode", "sft", "reft.learner.sft.epochs", Integer.toString(p.warmupEpochs()),
           "reft.learner.sft.schedule-epochs", Integer.toString(p.scheduleEpochs())));
@@ -103,12 +103,13 @@ public final class DemoCommand implements Callable<Integer> {
   }
 
   /** Learner settings shared by every run of a preset. */
-  static Map<String, String> learnerSettings(Preset p, String style, long seed, String runId, Path checkpoints) {
+  static Map<String, String> learnerSettings(Preset p, RunOptions run, String runId, Path checkpoints) {
     Map<String, String> m = new HashMap<>();
     m.put("reft.learner.run-id", runId);
-    m.put("reft.learner.style", style);
-    m.put("reft.learner.seed", Long.toString(seed));
-    m.put("reft.learner.model.seed", Long.toString(seed));
+    m.put("reft.learner.style", run.style);
+    m.put("reft.learner.seed", Long.toString(run.seed));
+    m.put("reft.learner.model.seed", Long.toString(run.seed));
+    m.put("reft.learner.synthetic.seed", Long.toString(run.syntheticSeed));
     m.put("reft.learner.checkpoint-dir", checkpoints.toString());
     m.put("reft.learner.synthetic.train-size", Integer.toString(p.trainSize()));
     m.put("reft.learner.synthetic.test-size", Integer.toString(p.testSize()));

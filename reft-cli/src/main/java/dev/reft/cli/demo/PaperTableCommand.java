@@ -47,12 +47,12 @@ public final class PaperTableCommand implements Callable<Integer> {
     Map<String, Double> minutes = new LinkedHashMap<>();
     long t0 = System.nanoTime();
     try (LocalPipeline pipeline = new LocalPipeline(home, run.bootstrap, false)) {
-      System.out.printf("reft paper-table, preset %s, style %s, seed %d: runs %s-* on %s%n", p.name(), run.style, run.seed, id,
+      System.out.printf("reft paper-table, preset %s, style %s, %s: runs %s-* on %s%n", p.name(), run.style, run.seeds(), id,
           pipeline.servers());
       RunMonitor monitor = RunMonitor.start(pipeline.servers(), id, System.out);
       pipeline.manage(monitor);
       pipeline.startReward("reft-reward-" + id);
-      Map<String, String> common = DemoCommand.learnerSettings(p, run.style, run.seed, id, checkpoints);
+      Map<String, String> common = DemoCommand.learnerSettings(p, run, id, checkpoints);
       String warmupRun = id + "-warmup";
       String init = checkpoints.resolve(warmupRun).resolve("v000000").toString();
 
@@ -107,15 +107,15 @@ public final class PaperTableCommand implements Callable<Integer> {
       Files.writeString(markdown, String.format(Locale.ROOT, """
           # Paper table (synthetic task, %s)
 
-          Preset `%s`, seed %d, %d training problems, %d held-out (1–3 steps) and %d harder 4-step problems,
+          Preset `%s`, %s, %d training problems, %d held-out (1–3 steps) and %d harder 4-step problems,
           warm-up %d of %d epochs; %d updates × %d questions × 4 samples for Online-ST and ReFT, the same
           number of samples for Offline-ST; the SFT row trains up to %d epochs and keeps its best.
-          Produced by `./reft paper-table --preset %s --style %s --seed %d` in %.1f min.
+          Produced by `./reft paper-table --preset %s --style %s --seed %d --synthetic-seed %d` in %.1f min.
 
           %s
           Minutes per method: %s.
-          """, run.style, p.name(), run.seed, p.trainSize(), p.testSize(), p.hardSize(), p.warmupEpochs(), p.scheduleEpochs(),
-          p.reftUpdates(), questionsPerBatch, sftEpochs, p.name(), run.style, run.seed, wall, table.markdown(monitor.evaluations()),
+          """, run.style, p.name(), run.seeds(), p.trainSize(), p.testSize(), p.hardSize(), p.warmupEpochs(), p.scheduleEpochs(),
+          p.reftUpdates(), questionsPerBatch, sftEpochs, p.name(), run.style, run.seed, run.syntheticSeed, wall, table.markdown(monitor.evaluations()),
           minutesLine(minutes)));
       System.out.printf(Locale.ROOT, "%nwall time %.1f min; markdown: %s; checkpoints: %s; logs: %s%n", wall, markdown,
           checkpoints, pipeline.logs());

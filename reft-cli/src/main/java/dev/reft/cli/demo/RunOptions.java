@@ -1,5 +1,6 @@
 package dev.reft.cli.demo;
 
+import dev.reft.tasks.synthetic.SyntheticConfig;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,6 +20,10 @@ final class RunOptions {
   @Option(names = "--seed", defaultValue = "1", description = "Seed of the model, the data order and sampling (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--synthetic-seed", defaultValue = "" + SyntheticConfig.DEFAULT_SEED,
+      description = "Seed of the synthetic task's generator: other problems, another train/test split (default: ${DEFAULT-VALUE}).")
+  long syntheticSeed;
+
   @Option(names = "--warmup-epochs", description = "Warm-up SFT epochs instead of the preset's (same learning-rate schedule).")
   Integer warmupEpochs;
 
@@ -30,6 +35,11 @@ final class RunOptions {
 
   @Spec(Spec.Target.MIXEE)
   CommandSpec command;
+
+  /** What a header line says about the seeds: {@code seed 2} or {@code seed 2, synthetic seed 7}. */
+  String seeds() {
+    return "seed " + seed + (syntheticSeed == SyntheticConfig.DEFAULT_SEED ? "" : ", synthetic seed " + syntheticSeed);
+  }
 
   /** A fresh id for this invocation's runs: {@code <prefix>-<style>-s<seed>-<MMdd-HHmmss>}. */
   String newId(String prefix) {

@@ -42,7 +42,7 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--limit", defaultValue = "0", description = "Evaluate only the first N problems (default: all).")
   int limit;
 
-  @Option(names = "--synthetic-seed", defaultValue = "1234", description = "Seed of the synthetic task (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--synthetic-seed", defaultValue = "" + SyntheticConfig.DEFAULT_SEED, description = "Seed of the synthetic task (default: ${DEFAULT-VALUE}).")
   long syntheticSeed;
 
   @Option(names = "--synthetic-size", defaultValue = "1000", description = "Held-out synthetic problems (default: ${DEFAULT-VALUE}).")

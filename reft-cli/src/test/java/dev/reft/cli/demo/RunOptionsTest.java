@@ -3,6 +3,9 @@ package dev.reft.cli.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.reft.tasks.synthetic.SyntheticConfig;
+import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -28,6 +31,20 @@ class RunOptionsTest {
     assertThat(p.reftUpdates()).isEqualTo(12);
     assertThat(p.scheduleEpochs()).isEqualTo(quick.scheduleEpochs());
     assertThat(p.testSize()).isEqualTo(quick.testSize());
+  }
+
+  @Test
+  void theSyntheticSeedChoosesTheProblemsTheLearnerGenerates() {
+    RunOptions defaults = parse("--seed", "2");
+    Map<String, String> learner = DemoCommand.learnerSettings(defaults.resolve(), defaults, "r", Path.of("ck"));
+    assertThat(learner).containsEntry("reft.learner.synthetic.seed", Long.toString(SyntheticConfig.DEFAULT_SEED))
+        .containsEntry("reft.learner.seed", "2").containsEntry("reft.learner.model.seed", "2");
+    assertThat(defaults.seeds()).isEqualTo("seed 2");
+
+    RunOptions other = parse("--seed", "2", "--synthetic-seed", "7");
+    assertThat(DemoCommand.learnerSettings(other.resolve(), other, "r", Path.of("ck")))
+        .containsEntry("reft.learner.synthetic.seed", "7");
+    assertThat(other.seeds()).isEqualTo("seed 2, synthetic seed 7");
   }
 
   @Test

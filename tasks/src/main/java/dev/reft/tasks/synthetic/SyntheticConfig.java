@@ -57,9 +57,12 @@ public record SyntheticConfig(
     return new SyntheticConfig(seed, 2_000, 1_000, 500, 1, 3, 4, 0.0, 20, 6, 100);
   }
 
-  /** The defaults (seed 1234). */
+  /** The generator seed of the built-in task unless one is chosen: every tool's default split. */
+  public static final long DEFAULT_SEED = 1234;
+
+  /** The defaults (seed {@value #DEFAULT_SEED}). */
   public static SyntheticConfig defaults() {
-    return defaults(1234);
+    return defaults(DEFAULT_SEED);
   }
 
   /** A copy with other split sizes. */
