@@ -15,9 +15,9 @@ package dev.reft.tasks.synthetic;
  * @param hardSteps steps of every problem in the hard slice (default 4)
  * @param hardTrainFraction share of training problems with {@code hardSteps} steps (default 0: the hard slice
  *     tests composition beyond anything seen in training)
- * @param maxNumber counts in the questions are 2..maxNumber (default 20)
- * @param maxFactor group sizes, items per group and divisors are 2..maxFactor (default 6)
- * @param maxResult every intermediate and final result lies in 0..maxResult (default 100); the answer is >= 1
+ * @param maxNumber counts in the questions are 2..maxNumber (default 10)
+ * @param maxFactor group sizes, items per group and divisors are 2..maxFactor (default 5)
+ * @param maxResult every intermediate and final result lies in 0..maxResult (default 30); the answer is >= 1
  */
 public record SyntheticConfig(
     long seed,
@@ -54,7 +54,7 @@ public record SyntheticConfig(
 
   /** The defaults with the given seed. */
   public static SyntheticConfig defaults(long seed) {
-    return new SyntheticConfig(seed, 2_000, 1_000, 500, 1, 3, 4, 0.0, 20, 6, 100);
+    return new SyntheticConfig(seed, 2_000, 1_000, 500, 1, 3, 4, 0.0, 10, 5, 30);
   }
 
   /** The generator seed of the built-in task unless one is chosen: every tool's default split. */

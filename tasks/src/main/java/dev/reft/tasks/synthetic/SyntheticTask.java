@@ -23,8 +23,9 @@ import java.util.Set;
  * share ({@code She puts the apples equally into 2 boxes.}: one division with a whole result). The number of
  * operations is the problem's difficulty.
  *
- * <p>The arithmetic is easy on purpose (DESIGN.md §3): counts 2..20, factors and divisors 2..6, every
- * intermediate result 0..100. What is hard is chaining the steps, and most problems can be solved in several
+ * <p>The arithmetic is easy on purpose (DESIGN.md §3): by default counts 2..10, factors and divisors 2..5, every
+ * intermediate result 0..30, so that a small model masters the sums early and its errors come from chaining
+ * the steps. What is hard is chaining the steps, and most problems can be solved in several
  * orders: the products in any order, the additions and subtractions in any order that never goes negative. The
  * annotation shows one of those orders, chosen at random, so that sampling can find paths the annotation does
  * not show; {@link SyntheticProblem#validOrders()} says how many there are.
