@@ -5,7 +5,9 @@ import dev.reft.schemas.LearnerUpdate;
 import dev.reft.schemas.Topics;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -31,6 +33,10 @@ final class RunMonitor implements Runnable, AutoCloseable {
   private volatile boolean running = true;
   private volatile int totalUpdates;
   private String lastBar = "";
+  /** Reward and accuracy of the current run's latest updates, for the mean the progress line shows. */
+  private final Deque<double[]> recent = new ArrayDeque<>();
+  private String recentRun = "";
+  private static final int MEAN_OF = 10;
 
   private RunMonitor(String bootstrap, String runPrefix, PrintStream out) {
     this.runPrefix = runPrefix;
@@ -96,9 +102,11 @@ final class RunMonitor implements Runnable, AutoCloseable {
           + (m.containsKey("tokens_per_second") ? String.format(Locale.ROOT, "  %,.0f tokens/s", m.get("tokens_per_second")) : "");
     } else {
       int total = Math.max(1, totalUpdates);
-      bar = String.format(Locale.ROOT, "%-12s %s update %d/%d  reward %.3f  acc %.3f  KL %.2f  lag %.1f  %,.0f tokens/s",
+      double[] mean = recentMean(u.getRunId() + "/" + u.getMode(), m.getOrDefault("reward_mean", Double.NaN),
+          m.getOrDefault("accuracy", Double.NaN));
+      bar = String.format(Locale.ROOT, "%-12s %s update %d/%d  reward %.3f  acc %.3f (last %d: %.3f, %.3f)  KL %.2f  lag %.1f  %,.0f tokens/s",
           label(u.getRunId(), u.getMode()), bar(u.getPolicyVersion() / (double) total), u.getPolicyVersion(), total,
-          m.getOrDefault("reward_mean", Double.NaN), m.getOrDefault("accuracy", Double.NaN),
+          m.getOrDefault("reward_mean", Double.NaN), m.getOrDefault("accuracy", Double.NaN), recent.size(), mean[0], mean[1],
           m.getOrDefault("kl_to_ref", Double.NaN), m.getOrDefault("policy_lag_mean", Double.NaN),
           m.getOrDefault("tokens_per_second", 0.0));
     }
@@ -109,6 +117,27 @@ final class RunMonitor implements Runnable, AutoCloseable {
       out.println(bar);
     }
     lastBar = bar;
+  }
+
+  /**
+   * Adds an update's reward and accuracy and returns their means over the run's last {@value #MEAN_OF} updates:
+   * one batch of 128 samples moves by ±0.1, so the trend shows in the mean.
+   */
+  private double[] recentMean(String run, double reward, double accuracy) {
+    if (!run.equals(recentRun)) {
+      recent.clear();
+      recentRun = run;
+    }
+    recent.addLast(new double[] {reward, accuracy});
+    if (recent.size() > MEAN_OF) {
+      recent.removeFirst();
+    }
+    double[] mean = new double[2];
+    for (double[] r : recent) {
+      mean[0] += r[0] / recent.size();
+      mean[1] += r[1] / recent.size();
+    }
+    return mean;
   }
 
   private synchronized void onEval(EvalResult e) {
