@@ -33,10 +33,10 @@ final class RunMonitor implements Runnable, AutoCloseable {
   private volatile boolean running = true;
   private volatile int totalUpdates;
   private String lastBar = "";
+  private static final int MEAN_OF = 10;
   /** Reward and accuracy of the current run's latest updates, for the mean the progress line shows. */
   private final Deque<double[]> recent = new ArrayDeque<>();
   private String recentRun = "";
-  private static final int MEAN_OF = 10;
 
   private RunMonitor(String bootstrap, String runPrefix, PrintStream out) {
     this.runPrefix = runPrefix;
@@ -102,11 +102,12 @@ final class RunMonitor implements Runnable, AutoCloseable {
           + (m.containsKey("tokens_per_second") ? String.format(Locale.ROOT, "  %,.0f tokens/s", m.get("tokens_per_second")) : "");
     } else {
       int total = Math.max(1, totalUpdates);
-      double[] mean = recentMean(u.getRunId() + "/" + u.getMode(), m.getOrDefault("reward_mean", Double.NaN),
-          m.getOrDefault("accuracy", Double.NaN));
+      double reward = m.getOrDefault("reward_mean", Double.NaN);
+      double accuracy = m.getOrDefault("accuracy", Double.NaN);
+      double[] mean = recentMean(u.getRunId() + "/" + u.getMode(), reward, accuracy);
       bar = String.format(Locale.ROOT, "%-12s %s update %d/%d  reward %.3f  acc %.3f (last %d: %.3f, %.3f)  KL %.2f  lag %.1f  %,.0f tokens/s",
           label(u.getRunId(), u.getMode()), bar(u.getPolicyVersion() / (double) total), u.getPolicyVersion(), total,
-          m.getOrDefault("reward_mean", Double.NaN), m.getOrDefault("accuracy", Double.NaN), recent.size(), mean[0], mean[1],
+          reward, accuracy, recent.size(), mean[0], mean[1],
           m.getOrDefault("kl_to_ref", Double.NaN), m.getOrDefault("policy_lag_mean", Double.NaN),
           m.getOrDefault("tokens_per_second", 0.0));
     }

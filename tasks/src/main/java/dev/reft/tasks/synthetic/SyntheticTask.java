@@ -24,8 +24,8 @@ import java.util.Set;
  * operations is the problem's difficulty.
  *
  * <p>The arithmetic is easy on purpose (DESIGN.md §3): by default counts 2..10, factors and divisors 2..5, every
- * intermediate result 0..30, so that a small model masters the sums early and its errors come from chaining
- * the steps. What is hard is chaining the steps, and most problems can be solved in several
+ * intermediate result 0..30, so that a small model masters the sums early. What is hard is chaining the steps,
+ * and most problems can be solved in several
  * orders: the products in any order, the additions and subtractions in any order that never goes negative. The
  * annotation shows one of those orders, chosen at random, so that sampling can find paths the annotation does
  * not show; {@link SyntheticProblem#validOrders()} says how many there are.
