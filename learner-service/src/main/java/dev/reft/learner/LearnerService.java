@@ -56,11 +56,11 @@ public class LearnerService {
     int exit = 0;
     status = "running " + mode;
     try (KafkaIo kafka = new KafkaIo(bootstrap, settings.runId(), lookup);
-        Runs runs = new Runs(settings, style, kafka, new LearnerMetrics(registry), lookup)) {
+        RunContext ctx = new RunContext(settings, style, kafka, new LearnerMetrics(registry), lookup)) {
       switch (mode) {
-        case "sft" -> runs.sft(() -> running);
-        case "offline-st" -> runs.offlineSt(() -> running);
-        default -> runs.rollouts(mode, () -> running);
+        case "sft" -> WarmupRun.run(ctx, () -> running);
+        case "offline-st" -> OfflineStRun.run(ctx, () -> running);
+        default -> RolloutRun.run(ctx, mode, () -> running);
       }
       status = running ? "done" : "stopped";
       Log.infof("learner %s of run %s: %s", mode, settings.runId(), status);

@@ -78,6 +78,20 @@ public interface LearnerSettings {
 
   /** The built-in task. */
   interface Synthetic {
+    /**
+     * The generator: {@code paths} (several valid chains of different cost, plus every single-step fact) or
+     * {@code orders} (the first task: orders of equal cost).
+     */
+    @WithDefault("paths")
+    String task();
+
+    /**
+     * Annotate every training problem with every valid path (one SFT example per path) instead of one chosen at
+     * random: the control for supervised fine-tuning on all paths.
+     */
+    @WithDefault("false")
+    boolean allPaths();
+
     /** Generator seed (fixes the problems, hence the train/test split). */
     @WithDefault("" + SyntheticConfig.DEFAULT_SEED)
     long seed();

@@ -12,6 +12,7 @@ import dev.reft.tasks.synthetic.SyntheticData;
 import dev.reft.tasks.synthetic.SyntheticTask;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /** The learner's problems: the built-in synthetic task or data files, as configured. */
@@ -26,9 +27,23 @@ public final class TrainingData {
     this.style = style;
   }
 
-  /** Training problems (with annotated chains of thought for SFT). */
-  public List<Problem> train() {
+  /**
+   * The supervised training set: the training problems with their annotated chains of thought (with
+   * {@code synthetic.all-paths}, one example per valid path).
+   */
+  public List<Problem> sftTrain() {
+    if ("synthetic".equals(settings.trainData()) && settings.synthetic().allPaths()) {
+      return syntheticData().trainAllPaths(style);
+    }
     return load(settings.trainData(), Split.TRAIN);
+  }
+
+  /**
+   * The questions the rollout loop samples: the training problems, without the synthetic task's single-step facts
+   * (which are there for the warm-up to practise the steps).
+   */
+  public List<Problem> rlTrain() {
+    return load(settings.trainData(), Split.TRAIN).stream().filter(p -> !SyntheticTask.isFact(p)).toList();
   }
 
   /** Held-out problems. */
@@ -60,7 +75,8 @@ public final class TrainingData {
   private SyntheticData syntheticData() {
     if (synthetic == null) {
       LearnerSettings.Synthetic s = settings.synthetic();
-      synthetic = SyntheticTask.generate(SyntheticConfig.defaults(s.seed()).withSizes(s.trainSize(), s.testSize(), s.hardSize()));
+      synthetic = SyntheticTask.generate(SyntheticConfig.defaults(SyntheticConfig.Task.parse(s.task()), s.seed())
+          .withSizes(s.trainSize(), s.testSize(), s.hardSize()));
     }
     return synthetic;
   }
@@ -85,7 +101,7 @@ public final class TrainingData {
         continue;
       }
       int[] target = tokenizer.encode(Prompts.target(p));
-      int[] withEos = java.util.Arrays.copyOf(target, target.length + 1);
+      int[] withEos = Arrays.copyOf(target, target.length + 1);
       withEos[target.length] = tokenizer.eos();
       out.add(new SftTrainer.Example(Evaluator.promptIds(tokenizer, style, p.question()), withEos));
     }

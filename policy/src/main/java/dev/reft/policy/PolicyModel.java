@@ -70,7 +70,7 @@ public final class PolicyModel implements AutoCloseable {
 
   /**
    * A freshly initialised model: projections and embeddings N(0, initStd²) drawn from the project's
-   * {@link Rng} (one stream per parameter name), RMSNorm weights 1.
+   * {@link Rng} (one stream per parameter name), RMSNorm weights 1, biases 0.
    *
    * @param config the shape
    * @param seed the initialisation seed
@@ -83,8 +83,8 @@ public final class PolicyModel implements AutoCloseable {
     PolicyModel model = allocate(config, device, dataType);
     try (NoGrad ignored = NoGrad.enter(); NDManager scratch = model.manager.newSubManager()) {
       for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
-        if (e.getValue().getType() == Parameter.Type.GAMMA) {
-          continue; // RMSNorm weights start at 1
+        if (e.getValue().getType() == Parameter.Type.GAMMA || e.getValue().getType() == Parameter.Type.BIAS) {
+          continue; // RMSNorm weights start at 1, biases at 0 (their initialisers)
         }
         Shape shape = e.getValue().getShape();
         float[] values = new float[Math.toIntExact(shape.size())];
@@ -196,7 +196,15 @@ public final class PolicyModel implements AutoCloseable {
    * @return logits (B, T, V) and values (B, T), attached to {@code tokens}' manager
    */
   public ForwardOutput forward(NDArray tokens, NDArray attentionMask) {
-    return decoder.forward(tokens, attentionMask);
+    return decoder.forward(tokens, attentionMask, false);
+  }
+
+  /**
+   * The training forward with the value head's input cut from the graph: the value loss then trains only
+   * the head, never the shared backbone (see {@link LlamaDecoder#forward(NDArray, NDArray, boolean)}).
+   */
+  public ForwardOutput forwardDetachedValue(NDArray tokens, NDArray attentionMask) {
+    return decoder.forward(tokens, attentionMask, true);
   }
 
   /**
@@ -302,7 +310,8 @@ public final class PolicyModel implements AutoCloseable {
 
   /**
    * Overwrites the weights from named arrays (checkpoint loading). Every parameter must be present
-   * with its exact shape, and no unknown name may appear.
+   * with its exact shape, and no unknown name may appear — except the value head's bias, which
+   * checkpoints written before it existed lack: it is then 0, as in a fresh model.
    *
    * @param weights Hugging Face name → array (any device and float type; conversions are attached to
    *     the arrays' own manager)
@@ -318,6 +327,10 @@ public final class PolicyModel implements AutoCloseable {
     try (NoGrad ignored = NoGrad.enter()) {
       for (Map.Entry<String, Parameter> e : params.entrySet()) {
         NDArray value = weights.get(e.getKey());
+        if (value == null && e.getKey().equals(LlamaDecoder.VALUE_HEAD_BIAS)) {
+          e.getValue().getArray().set(new NDIndex(":"), 0f);
+          continue;
+        }
         if (value == null) {
           throw new IllegalArgumentException("missing weight '" + e.getKey() + "'");
         }

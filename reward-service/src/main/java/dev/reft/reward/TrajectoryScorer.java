@@ -6,7 +6,6 @@ import dev.reft.tasks.Grade;
 import dev.reft.tasks.Grader;
 import dev.reft.tasks.sandbox.SandboxUnavailableException;
 import java.time.Duration;
-import java.time.Instant;
 
 /**
  * Grades one sampled trajectory with the ReFT reward of {@code tasks} ({@link Grader}) and wraps the
@@ -35,18 +34,7 @@ public final class TrajectoryScorer {
 
   /** The graded record: the sampled one unchanged, plus reward, outcome, extracted answer and timing. */
   public RewardedTrajectory score(SampledTrajectory t) {
-    Grade grade = gradeWaitingForTheSandbox(t);
-    return RewardedTrajectory.newBuilder()
-        .setTrajectory(t)
-        .setReward(grade.reward())
-        .setOutcome(grade.outcome())
-        .setExtractedAnswer(grade.extractedAnswer())
-        .setError(grade.error())
-        .setExecutionMicros(grade.micros())
-        .setRewardRule(Grader.REWARD_RULE)
-        .setScorerId(scorerId)
-        .setCreatedAt(Instant.now())
-        .build();
+    return gradeWaitingForTheSandbox(t).toRecord(t, scorerId);
   }
 
   private Grade gradeWaitingForTheSandbox(SampledTrajectory t) {

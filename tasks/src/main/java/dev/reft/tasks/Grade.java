@@ -1,6 +1,9 @@
 package dev.reft.tasks;
 
 import dev.reft.schemas.Outcome;
+import dev.reft.schemas.RewardedTrajectory;
+import dev.reft.schemas.SampledTrajectory;
+import java.time.Instant;
 import java.util.Objects;
 
 /**
@@ -35,6 +38,27 @@ public record Grade(Outcome outcome, float reward, String extractedAnswer, Strin
   /** A grade with the reward that belongs to its outcome. */
   public static Grade of(Outcome outcome, String extractedAnswer, String error, long micros) {
     return new Grade(outcome, rewardOf(outcome), extractedAnswer, error, micros);
+  }
+
+  /**
+   * The graded record of a sampled trajectory: the trajectory unchanged, plus this grade, the reward rule and who
+   * graded it — what the reward service publishes, and what a re-scoring replay writes.
+   *
+   * @param trajectory the sampled trajectory this grade is of
+   * @param scorerId the grading instance ({@code reft.reward.instance-id}, or {@code reft-replay})
+   */
+  public RewardedTrajectory toRecord(SampledTrajectory trajectory, String scorerId) {
+    return RewardedTrajectory.newBuilder()
+        .setTrajectory(trajectory)
+        .setReward(reward)
+        .setOutcome(outcome)
+        .setExtractedAnswer(extractedAnswer)
+        .setError(error)
+        .setExecutionMicros(micros)
+        .setRewardRule(Grader.REWARD_RULE)
+        .setScorerId(scorerId)
+        .setCreatedAt(Instant.now())
+        .build();
   }
 
   /** Whether the answer was correct. */

@@ -17,9 +17,17 @@ import java.util.Objects;
  *     turns it into the SFT target
  * @param style how chains of thought for this problem are written and graded
  * @param difficulty number of arithmetic steps for synthetic problems; 0 when unknown (real data sets)
+ * @param paths every valid way to solve it, with costs, where the data knows them (the synthetic task), else
+ *     {@code null}; evaluations measure which path a chain of thought took on problems with a choice
  */
-public record Problem(
-    String id, String dataset, String question, String goldAnswer, String cot, CotStyle style, int difficulty) {
+public record Problem(String id, String dataset, String question, String goldAnswer, String cot, CotStyle style,
+    int difficulty, SolutionPaths paths) {
+
+  /** A problem whose solution paths are not known (real data sets). */
+  public Problem(String id, String dataset, String question, String goldAnswer, String cot, CotStyle style,
+      int difficulty) {
+    this(id, dataset, question, goldAnswer, cot, style, difficulty, null);
+  }
 
   public Problem {
     Objects.requireNonNull(id, "id");
@@ -39,6 +47,6 @@ public record Problem(
 
   /** This problem with another style (e.g. an N-CoT item prompted for P-CoT at evaluation time). */
   public Problem withStyle(CotStyle newStyle) {
-    return new Problem(id, dataset, question, goldAnswer, cot, newStyle, difficulty);
+    return new Problem(id, dataset, question, goldAnswer, cot, newStyle, difficulty, paths);
   }
 }

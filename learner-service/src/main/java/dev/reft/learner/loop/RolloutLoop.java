@@ -3,7 +3,10 @@ package dev.reft.learner.loop;
 import dev.reft.learner.LearnerMetrics;
 import dev.reft.learner.rl.ReftHyperparameters;
 import dev.reft.learner.store.LearnerState;
+import dev.reft.learner.metrics.LearnerEvent;
+import dev.reft.learner.metrics.Metric;
 import dev.reft.learner.train.Rollout;
+import dev.reft.learner.train.RolloutTrainer;
 import dev.reft.policy.sampling.Rng;
 import dev.reft.schemas.AvroSerde;
 import dev.reft.schemas.CotStyle;
@@ -32,26 +35,23 @@ import org.apache.kafka.common.TopicPartition;
  * The learner's side of the rollout loop: it drives. It issues rollout requests for the training problems
  * (shuffled per pass, seeded), keeps at most {@code maxInFlight} outstanding so the policy lag stays
  * bounded, consumes graded trajectories of its run, drops those more than {@code maxPolicyLag} versions
- * old, and hands every full batch to the update.
+ * old, and hands every full batch to the update. A batch is made of whole questions: the K samples of a
+ * request are held until all have arrived (or the request is given up), so they always train in the same
+ * update — which the leave-one-out baseline needs.
  *
  * <p><b>Exact resume.</b> Positions in {@code reft.trajectories.rewarded} are tracked per partition as the
- * offset after the last record handled, and an update happens the moment the batch is full — so after each
- * update nothing consumed is pending, and a checkpoint taken then is a consistent cut: weights, optimizer,
- * RNG, data position, in-flight requests and those offsets. On restart the learner seeks to exactly those
- * offsets (not the group's committed ones) and recovers the requests issued after the checkpoint from the
- * requests topic, so a crash at any point neither skips nor repeats a trajectory.
+ * offset after the last record handled, together with the offsets of the records held for questions not yet
+ * complete. A checkpoint taken right after an update is a consistent cut: weights, optimizer, RNG, data
+ * position, in-flight requests, those offsets and the held ones. On restart the learner seeks each partition
+ * to its first held record (or its stored offset), takes again exactly the held records below the stored
+ * offsets and everything from them on, and recovers the requests issued after the checkpoint from the
+ * requests topic — so a crash at any point neither skips nor repeats a trajectory.
  */
 public final class RolloutLoop {
 
-  /** What to do with a full batch. */
-  public interface Updater {
-    /** Trains on the batch; returns the update's diagnostics. */
-    Map<String, Double> update(List<Rollout> batch, Rng rng);
-  }
-
   /** Called after each update with the new version; checkpoints, evaluates, publishes. */
   public interface AfterUpdate {
-    void accept(long version, Map<String, Double> stats, LearnerState state);
+    void accept(long version, Map<Metric, Double> stats, LearnerState state);
   }
 
   private final KafkaIo kafka;
@@ -79,15 +79,29 @@ public final class RolloutLoop {
   private final LinkedHashMap<String, InFlight> inFlight = new LinkedHashMap<>();
   private final Map<String, Long> counters = new TreeMap<>();
   private int[] order;
-  private final List<Rollout> buffer = new ArrayList<>();
+  /** Whole questions ready for the next update. */
+  private final List<Rollout> ready = new ArrayList<>();
+  private int readyQuestions;
   private final List<Long> lags = new ArrayList<>();
+  /**
+   * After a resume: per partition, the stored offset below which only the held records ({@link #replaying}) are
+   * taken again; everything else below it was handled before the checkpoint.
+   */
+  private final Map<Integer, Long> resumeEnds = new HashMap<>();
+  private final Set<Long> replaying = new HashSet<>(); // (partition << 40) | offset of the held records
 
-  /** A request issued and not fully answered. */
+  /** A request issued and not fully answered, with the samples received so far. */
   private static final class InFlight {
     final int samples;
     final Set<Integer> received = new HashSet<>();
     final long issuedVersion;
     long issuedAt;
+    /** Samples kept for the batch (not stale, not empty), with where they were read. */
+    final List<Rollout> kept = new ArrayList<>();
+    final List<long[]> keptAt = new ArrayList<>(); // {partition, offset}
+    final List<Long> keptLags = new ArrayList<>();
+    /** After a resume: samples kept before the checkpoint that are still to be read again. */
+    int heldToReadAgain;
 
     InFlight(int samples, long issuedVersion, long issuedAt) {
       this.samples = samples;
@@ -136,8 +150,13 @@ public final class RolloutLoop {
         for (LearnerState.InFlightRequest r : state.inFlight()) {
           InFlight f = new InFlight(r.samples(), r.issuedVersion(), now);
           f.received.addAll(r.received());
+          f.heldToReadAgain = r.held();
           inFlight.put(r.requestId(), f);
         }
+        resumeEnds.putAll(state.rewardedOffsets());
+        state.pendingOffsets().forEach((partition, offsets) -> offsets.forEach(o -> replaying.add(held(partition, o))));
+        state.pendingOffsets().forEach((partition, offsets) -> offsets.stream().min(Long::compare)
+            .ifPresent(first -> nextOffsets.merge(partition, first, Math::min)));
         requestOffsets = state.requestOffsets();
       } else {
         step = state == null ? 0 : state.step();
@@ -157,9 +176,9 @@ public final class RolloutLoop {
       if (resume) {
         recoverRequestsIssuedAfter(c, requests, requestOffsets);
       }
-      Log.infof("%s loop of run %s at version %d (step %d, pass %d, problem %d/%d, %d requests in flight); "
-              + "consuming %s from %s", mode, runId, version, step, epoch, position, problems.size(), inFlight.size(),
-          kafka.rewardedTopic, nextOffsets);
+      Log.infof("%s loop of run %s at version %d (step %d, pass %d, problem %d/%d, %d requests in flight, %d held "
+              + "samples to read again); consuming %s from %s", mode, runId, version, step, epoch, position,
+          problems.size(), inFlight.size(), replaying.size(), kafka.rewardedTopic, nextOffsets);
     }
   }
 
@@ -206,7 +225,8 @@ public final class RolloutLoop {
    *
    * @param running checked between polls; the loop returns when it turns false
    */
-  public void run(long targetVersion, Updater updater, AfterUpdate after, java.util.function.BooleanSupplier running) {
+  public void run(long targetVersion, RolloutTrainer trainer, AfterUpdate after,
+      java.util.function.BooleanSupplier running) {
     try (KafkaConsumer<byte[], byte[]> consumer = kafka.rawConsumer("learner-" + runId + "-rewarded")) {
       List<TopicPartition> partitions = KafkaIo.partitions(consumer, kafka.rewardedTopic);
       consumer.assign(partitions);
@@ -218,15 +238,18 @@ public final class RolloutLoop {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
           handle(r);
           nextOffsets.put(r.partition(), r.offset() + 1);
-          if (buffer.size() >= hp.trajectoriesPerBatch()) {
-            update(updater, after);
+          if (readyQuestions >= hp.questionsPerBatch()) {
+            update(trainer, after);
             if (version >= targetVersion || !running.getAsBoolean()) {
               return; // the records after this one are consumed again by whoever resumes from the checkpoint
             }
           }
         }
         expireTimedOut();
-        metrics.set("requests_in_flight", inFlight.size());
+        if (readyQuestions >= hp.questionsPerBatch()) {
+          update(trainer, after); // the last questions of the batch were given up
+        }
+        metrics.set(Metric.REQUESTS_IN_FLIGHT, inFlight.size());
       }
     }
   }
@@ -260,12 +283,13 @@ public final class RolloutLoop {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
           handle(r);
           nextOffsets.put(r.partition(), r.offset() + 1);
-          received += buffer.size();
-          buffer.clear();
         }
         expireTimedOut();
-        metrics.set("requests_in_flight", inFlight.size());
-        metrics.set("trajectories_collected", received);
+        received += ready.size();
+        ready.clear();
+        readyQuestions = 0;
+        metrics.set(Metric.REQUESTS_IN_FLIGHT, inFlight.size());
+        metrics.set(Metric.TRAJECTORIES_COLLECTED, received);
         if (System.nanoTime() >= nextLog) {
           Log.infof("%s sampling: %d of %d questions issued, %d in flight, %d graded trajectories received", mode,
               issued, questions, inFlight.size(), received);
@@ -280,11 +304,19 @@ public final class RolloutLoop {
 
   /** One graded trajectory from the topic. */
   private void handle(ConsumerRecord<byte[], byte[]> record) {
+    boolean heldBefore = false;
+    Long resumeEnd = resumeEnds.get(record.partition());
+    if (resumeEnd != null && record.offset() < resumeEnd) {
+      heldBefore = replaying.remove(held(record.partition(), record.offset()));
+      if (!heldBefore) {
+        return; // handled before the checkpoint this loop resumed from
+      }
+    }
     RewardedTrajectory r;
     try {
       r = rewardedSerde.decode(record.value());
     } catch (RuntimeException e) {
-      count("undecodable");
+      count(LearnerEvent.UNDECODABLE);
       Log.warnf("skipping an undecodable trajectory at %s-%d offset %d: %s", record.topic(), record.partition(),
           record.offset(), e.getMessage());
       return;
@@ -298,41 +330,65 @@ public final class RolloutLoop {
     }
     InFlight f = inFlight.get(t.getRequestId());
     if (f == null) {
-      count("unexpected");
+      count(LearnerEvent.UNEXPECTED);
       return;
     }
-    if (!f.received.add(t.getSampleIndex())) {
-      count("duplicates");
+    if (!heldBefore && !f.received.add(t.getSampleIndex())) {
+      count(LearnerEvent.DUPLICATES);
       return;
-    }
-    if (f.received.size() >= f.samples) {
-      inFlight.remove(t.getRequestId());
     }
     long lag = version - t.getPolicyVersion();
-    if (lag > hp.maxPolicyLag()) {
-      count("dropped_stale");
-      return;
+    if (heldBefore) {
+      keep(f, r, record, lag); // kept when first read: the lag it had then is what the batch records
+    } else if (lag > hp.maxPolicyLag()) {
+      count(LearnerEvent.DROPPED_STALE);
+    } else if (t.getResponseTokenIds().isEmpty()) {
+      count(LearnerEvent.EMPTY_RESPONSES);
+    } else {
+      keep(f, r, record, lag);
     }
-    if (t.getResponseTokenIds().isEmpty()) {
-      count("empty_responses");
-      return;
+    if (heldBefore) {
+      f.heldToReadAgain--;
     }
-    lags.add(lag);
-    buffer.add(Rollout.of(r));
+    if (f.received.size() >= f.samples && f.heldToReadAgain <= 0) {
+      release(t.getRequestId());
+    }
   }
 
-  private void update(Updater updater, AfterUpdate after) {
-    List<Rollout> batch = new ArrayList<>(buffer);
-    buffer.clear();
+  private void keep(InFlight f, RewardedTrajectory r, ConsumerRecord<byte[], byte[]> record, long lag) {
+    f.kept.add(Rollout.of(r));
+    f.keptAt.add(new long[] {record.partition(), record.offset()});
+    f.keptLags.add(lag);
+  }
+
+  /** Moves a request's kept samples to the next batch as one question. */
+  private void release(String requestId) {
+    InFlight f = inFlight.remove(requestId);
+    if (f == null) {
+      return;
+    }
+    if (!f.kept.isEmpty()) {
+      ready.addAll(f.kept);
+      lags.addAll(f.keptLags);
+    }
+    readyQuestions++;
+  }
+
+  private void update(RolloutTrainer trainer, AfterUpdate after) {
+    List<Rollout> batch = new ArrayList<>(ready);
+    ready.clear();
+    readyQuestions = 0;
     long t0 = System.nanoTime();
-    Map<String, Double> stats = new LinkedHashMap<>(updater.update(batch, rng));
+    Map<Metric, Double> stats = Metric.newMap();
+    if (!batch.isEmpty()) {
+      stats.putAll(trainer.update(batch, rng));
+    }
     version++;
     step++;
-    stats.put("update_seconds", (System.nanoTime() - t0) / 1e9);
-    stats.put("policy_lag_mean", lags.stream().mapToLong(Long::longValue).average().orElse(0));
-    stats.put("policy_lag_max", (double) lags.stream().mapToLong(Long::longValue).max().orElse(0));
-    stats.put("requests_in_flight", (double) inFlight.size());
-    counters.forEach((k, v) -> stats.put("count_" + k, v.doubleValue()));
+    stats.put(Metric.UPDATE_SECONDS, (System.nanoTime() - t0) / 1e9);
+    stats.put(Metric.POLICY_LAG_MEAN, lags.stream().mapToLong(Long::longValue).average().orElse(0));
+    stats.put(Metric.POLICY_LAG_MAX, (double) lags.stream().mapToLong(Long::longValue).max().orElse(0));
+    stats.put(Metric.REQUESTS_IN_FLIGHT, (double) inFlight.size());
     lags.clear();
     after.accept(version, stats, state());
   }
@@ -341,11 +397,21 @@ public final class RolloutLoop {
   public LearnerState state() {
     List<LearnerState.InFlightRequest> open = new ArrayList<>();
     inFlight.forEach((id, f) -> open.add(new LearnerState.InFlightRequest(id, f.samples,
-        f.received.stream().sorted().toList(), f.issuedAt, f.issuedVersion)));
+        f.received.stream().sorted().toList(), f.issuedAt, f.issuedVersion, f.kept.size() + f.heldToReadAgain)));
+    Map<Integer, List<Long>> pending = new TreeMap<>();
+    for (InFlight f : inFlight.values()) {
+      for (long[] at : f.keptAt) {
+        pending.computeIfAbsent((int) at[0], p -> new ArrayList<>()).add(at[1]);
+      }
+    }
+    for (long h : replaying) { // held before a resume and not read again yet
+      pending.computeIfAbsent((int) (h >>> 40), p -> new ArrayList<>()).add(h & ((1L << 40) - 1));
+    }
+    pending.values().forEach(offsets -> offsets.sort(Long::compare));
     kafka.flushRequests();
     Map<Integer, Long> requestEnds = kafka.requestEndOffsets();
     return new LearnerState(runId, mode, version, step, rng.state(), epoch, position, incarnation, nextSeq,
-        new TreeMap<>(nextOffsets), requestEnds, open, new TreeMap<>(counters));
+        new TreeMap<>(nextOffsets), pending, requestEnds, open, new TreeMap<>(counters));
   }
 
   /** Issues requests until {@code maxInFlight} are outstanding. */
@@ -409,17 +475,29 @@ public final class RolloutLoop {
     while (it.hasNext()) {
       Map.Entry<String, InFlight> e = it.next();
       if (e.getValue().issuedAt < cutoff) {
-        Log.warnf("request %s unanswered for %s (%d of %d samples): giving it up", e.getKey(), requestTimeout,
-            e.getValue().received.size(), e.getValue().samples);
+        Log.warnf("request %s unanswered for %s (%d of %d samples): giving it up%s", e.getKey(), requestTimeout,
+            e.getValue().received.size(), e.getValue().samples,
+            e.getValue().kept.isEmpty() ? "" : "; its " + e.getValue().kept.size() + " samples train as a partial question");
+        InFlight f = e.getValue();
         it.remove();
-        count("requests_timed_out");
+        if (!f.kept.isEmpty()) {
+          ready.addAll(f.kept);
+          lags.addAll(f.keptLags);
+          readyQuestions++;
+        }
+        count(LearnerEvent.REQUESTS_TIMED_OUT);
       }
     }
   }
 
-  private void count(String counter) {
-    counters.merge(counter, 1L, Long::sum);
-    metrics.increment(counter);
+  private void count(LearnerEvent event) {
+    counters.merge(event.key(), 1L, Long::sum);
+    metrics.increment(event);
+  }
+
+  /** A held record's key: partition and offset in one long. */
+  private static long held(int partition, long offset) {
+    return ((long) partition << 40) | offset;
   }
 
   /** Request ids of this loop: {@code <run>.<incarnation>-r<seq>}. */

@@ -12,6 +12,7 @@ import dev.reft.tasks.Answers;
 import dev.reft.tasks.Grade;
 import dev.reft.tasks.Grader;
 import dev.reft.tasks.Problem;
+import dev.reft.tasks.SolutionPaths;
 import dev.reft.tasks.Prompts;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -25,8 +26,10 @@ import java.util.function.IntConsumer;
 
 /**
  * Held-out accuracy of a policy, as the paper reports it: greedy top-1 accuracy, and accuracy of the
- * majority answer over K samples at temperature 1 (voting@K). Answers are graded with the ReFT reward
- * rule of {@code tasks} (P-CoT programs run in the sandbox).
+ * majority answer over K samples at temperature 1 (voting@K; answers equal within the grading tolerance vote
+ * together, a tie goes to the answer sampled first, samples without an answer do not vote). Answers are graded
+ * with the ReFT reward rule of {@code tasks} (P-CoT programs run in the sandbox). Where the problems know their
+ * solution paths, it also counts which kind of path each greedy chain took.
  */
 public final class Evaluator {
 
@@ -56,9 +59,32 @@ public final class Evaluator {
    * @param meanResponseLength mean greedy response length in tokens
    * @param votingK samples per problem for voting (0: not run)
    * @param votingAccuracy share whose majority answer is correct, or null
+   * @param paths which path the greedy chains took on the problems with a choice of paths of different cost
+   *     (see {@link SolutionPaths}); all zero when no problem has one (real data sets)
    */
   public record Result(int problems, double greedyAccuracy, Map<Outcome, Long> outcomes,
-      Map<String, Double> accuracyByDifficulty, double meanResponseLength, int votingK, Double votingAccuracy) {}
+      Map<String, Double> accuracyByDifficulty, double meanResponseLength, int votingK, Double votingAccuracy,
+      PathChoices paths) {}
+
+  /**
+   * Greedy chains on problems with a choice of paths, by the path they took.
+   *
+   * @param cheapest chains that follow a cheapest path
+   * @param costlier chains that follow a costlier path
+   * @param unmatched chains that follow no path, or a step shared by both kinds before a slip
+   */
+  public record PathChoices(long cheapest, long costlier, long unmatched) {
+
+    /** Problems with a choice. */
+    public long total() {
+      return cheapest + costlier + unmatched;
+    }
+
+    /** The path-choice measure: cheapest / (cheapest + costlier), or null when no chain took a path. */
+    public Double cheapestShare() {
+      return cheapest + costlier == 0 ? null : cheapest / (double) (cheapest + costlier);
+    }
+  }
 
   /**
    * Evaluates a model.
@@ -72,6 +98,7 @@ public final class Evaluator {
     Sampler sampler = new Sampler(model, tokenizer.eos(), tokenizer.pad());
     Map<Outcome, Long> outcomes = new EnumMap<>(Outcome.class);
     Map<Integer, int[]> byDifficulty = new TreeMap<>();
+    Map<SolutionPaths.Choice, Long> choices = new EnumMap<>(SolutionPaths.Choice.class);
     int correct = 0;
     long responseTokens = 0;
     for (int from = 0; from < problems.size(); from += batchSize) {
@@ -79,8 +106,12 @@ public final class Evaluator {
       List<Sample> samples = sampler.greedy(prompts(chunk, style), maxNewTokens);
       for (int i = 0; i < chunk.size(); i++) {
         Problem p = chunk.get(i);
-        Grade g = grade(p, style, samples.get(i));
+        String text = tokenizer.decode(samples.get(i).tokens());
+        Grade g = grader.grade(style, p.question(), text, p.goldAnswer());
         outcomes.merge(g.outcome(), 1L, Long::sum);
+        if (p.paths() != null && p.paths().hasChoice()) {
+          choices.merge(p.paths().classify(style, text), 1L, Long::sum);
+        }
         responseTokens += samples.get(i).length();
         boolean ok = g.outcome() == Outcome.CORRECT;
         correct += ok ? 1 : 0;
@@ -96,8 +127,10 @@ public final class Evaluator {
     byDifficulty.forEach((d, c) -> accuracyByDifficulty.put("steps=" + d, c[0] / (double) c[1]));
     Double voting = votingK > 0 ? voting(sampler, problems, style, votingK, seed, progress) : null;
     int n = Math.max(1, problems.size());
+    PathChoices paths = new PathChoices(choices.getOrDefault(SolutionPaths.Choice.CHEAPEST, 0L),
+        choices.getOrDefault(SolutionPaths.Choice.COSTLIER, 0L), choices.getOrDefault(SolutionPaths.Choice.UNMATCHED, 0L));
     return new Result(problems.size(), correct / (double) n, outcomes, accuracyByDifficulty,
-        responseTokens / (double) n, votingK, voting);
+        responseTokens / (double) n, votingK, voting, paths);
   }
 
   /** Accuracy of the majority answer of K samples per problem. */
@@ -119,7 +152,8 @@ public final class Evaluator {
       List<Sample> samples = sampler.generate(prompts, params, rngs);
       for (int i = 0; i < chunk.size(); i++) {
         Problem p = chunk.get(i);
-        Map<String, Integer> votes = new HashMap<>();
+        // In the order answers first appear, so a tie goes to the answer sampled first.
+        Map<String, Integer> votes = new LinkedHashMap<>();
         Map<String, Boolean> isCorrect = new HashMap<>();
         for (int s = 0; s < k; s++) {
           Grade g = grade(p, style, samples.get(i * k + s));

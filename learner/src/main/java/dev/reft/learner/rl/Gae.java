@@ -18,28 +18,40 @@ public final class Gae {
    * The per-token rewards r_t of ReFT: a KL penalty on every token and the task reward on the last one.
    *
    * <pre>
-   *   r_t = −β · (log π_old(a_t | s_t) − log π_ref(a_t | s_t))            for every response token t
+   *   r_t = −β · (log μ(a_t | s_t) − log π_ref(a_t | s_t))                for every response token t
    *   r_{L−1} += score                                                     (1, 0.1 or 0; the EOS token)
    * </pre>
    *
-   * @param oldLogProbs log π_old(a_t) of the policy being updated, before the update — (B, L_i)
+   * <p><b>Which policy's log-probs.</b> μ is the behaviour policy, the one that sampled the tokens (its
+   * log-probs are recorded by the samplers). Summed over a sequence drawn from μ, {@code log μ − log π_ref}
+   * is an unbiased estimate of KL(μ‖π_ref), which is never negative in expectation. The official code is
+   * on-policy: there μ = π_old, so this is exactly its term. With asynchronous samplers μ lags the learner, and
+   * the learner's own pre-update log-probs (π_prox) on μ's samples would estimate
+   * KL(μ‖π_ref) − KL(μ‖π_prox) instead: negative whenever the learner has moved further from the reference
+   * than μ, so the penalty would turn into a bonus exactly while the policy drifts (measured: −0.56 at
+   * version 2 of a quick demo). The other correct choice, the π_prox estimate weighted by π_prox / μ, targets
+   * KL(π_prox‖π_ref) but its variance grows with the lag; μ's estimate adds no variance and is the
+   * official term whenever the samplers keep up.
+   *
+   * @param behaviourLogProbs log μ(a_t) recorded by the sampler — (B, L_i)
    * @param refLogProbs log π_ref(a_t) of the frozen warm-up policy — (B, L_i)
    * @param scores task reward of each sequence — (B)
    * @param klCoef β (ReFT: 0.01 P-CoT, 0.05 N-CoT)
    * @return rewards — (B, L_i)
    */
-  public static float[][] klShapedRewards(float[][] oldLogProbs, float[][] refLogProbs, float[] scores, float klCoef) {
-    int batch = oldLogProbs.length;
-    requireSameShape(oldLogProbs, refLogProbs, "refLogProbs");
+  public static float[][] klShapedRewards(float[][] behaviourLogProbs, float[][] refLogProbs, float[] scores,
+      float klCoef) {
+    int batch = behaviourLogProbs.length;
+    requireSameShape(behaviourLogProbs, refLogProbs, "refLogProbs");
     if (scores.length != batch) {
       throw new IllegalArgumentException("scores has " + scores.length + " entries for " + batch + " sequences");
     }
     float[][] rewards = new float[batch][];
     for (int i = 0; i < batch; i++) {
-      int length = oldLogProbs[i].length;
+      int length = behaviourLogProbs[i].length;
       rewards[i] = new float[length];
       for (int t = 0; t < length; t++) {
-        float kl = oldLogProbs[i][t] - refLogProbs[i][t];
+        float kl = behaviourLogProbs[i][t] - refLogProbs[i][t];
         rewards[i][t] = -klCoef * kl;
       }
       if (length > 0) {
@@ -47,6 +59,24 @@ public final class Gae {
       }
     }
     return rewards;
+  }
+
+  /**
+   * The sequence-level KL estimate behind the penalty: the mean over sequences of Σ_t (log μ(a_t) − log
+   * π_ref(a_t)), an unbiased estimate of KL(μ‖π_ref) when the sequences were drawn from μ.
+   *
+   * @param behaviourLogProbs log μ(a_t) — (B, L_i)
+   * @param refLogProbs log π_ref(a_t) — (B, L_i)
+   */
+  public static double klToReference(float[][] behaviourLogProbs, float[][] refLogProbs) {
+    requireSameShape(behaviourLogProbs, refLogProbs, "refLogProbs");
+    double total = 0;
+    for (int i = 0; i < behaviourLogProbs.length; i++) {
+      for (int t = 0; t < behaviourLogProbs[i].length; t++) {
+        total += behaviourLogProbs[i][t] - refLogProbs[i][t];
+      }
+    }
+    return behaviourLogProbs.length == 0 ? 0 : total / behaviourLogProbs.length;
   }
 
   /** Advantages and returns of a batch, as computed by {@link #estimate}. */
@@ -86,6 +116,58 @@ public final class Gae {
       }
     }
     return new Estimate(advantages, returns);
+  }
+
+  /**
+   * The critic-free group baseline, REINFORCE leave-one-out (Kool et al., 2019; Ahmadian et al., 2024): the K
+   * samples of one question share a baseline made of the others' returns, so no value head is needed. A variant,
+   * not ReFT's estimator.
+   *
+   * <pre>
+   *   G_t^i = Σ_{t' ≥ t} γ^{t'−t} · r_{t'}^i                  return-to-go of sample i (KL-shaped rewards)
+   *   b^i   = (1 / (K_i − 1)) · Σ_{j ∈ group(i), j ≠ i} G_0^j   the other samples' mean return
+   *   Â_t^i = G_t^i − b^i
+   * </pre>
+   *
+   * @param rewards r_t — (B, L_i)
+   * @param groups the question (group) of each sequence — (B); every group needs at least 2 sequences
+   * @param gamma γ (ReFT: 1.0)
+   * @return advantages — (B, L_i)
+   */
+  public static float[][] leaveOneOut(float[][] rewards, int[] groups, float gamma) {
+    int batch = rewards.length;
+    if (groups.length != batch) {
+      throw new IllegalArgumentException("groups has " + groups.length + " entries for " + batch + " sequences");
+    }
+    float[][] returnsToGo = new float[batch][];
+    java.util.Map<Integer, double[]> groupSums = new java.util.HashMap<>(); // group → {Σ G_0, count}
+    for (int i = 0; i < batch; i++) {
+      int length = rewards[i].length;
+      returnsToGo[i] = new float[length];
+      float g = 0f;
+      for (int t = length - 1; t >= 0; t--) {
+        g = rewards[i][t] + gamma * g;
+        returnsToGo[i][t] = g;
+      }
+      double[] sum = groupSums.computeIfAbsent(groups[i], k -> new double[2]);
+      sum[0] += length > 0 ? returnsToGo[i][0] : 0;
+      sum[1]++;
+    }
+    float[][] advantages = new float[batch][];
+    for (int i = 0; i < batch; i++) {
+      double[] sum = groupSums.get(groups[i]);
+      if (sum[1] < 2) {
+        throw new IllegalArgumentException("group " + groups[i] + " has one sequence: the leave-one-out baseline "
+            + "needs at least 2 samples per question");
+      }
+      double own = returnsToGo[i].length > 0 ? returnsToGo[i][0] : 0;
+      float baseline = (float) ((sum[0] - own) / (sum[1] - 1));
+      advantages[i] = new float[returnsToGo[i].length];
+      for (int t = 0; t < returnsToGo[i].length; t++) {
+        advantages[i][t] = returnsToGo[i][t] - baseline;
+      }
+    }
+    return advantages;
   }
 
   /**

@@ -25,6 +25,9 @@ import java.util.Map;
  *     for answers to this one
  * @param nextRequestSeq sequence number of the next rollout request
  * @param rewardedOffsets the next offset to consume from each partition of the rewarded topic
+ * @param pendingOffsets per partition of the rewarded topic, the offsets below {@code rewardedOffsets} of
+ *     trajectories held for a question whose K samples were not all in yet (a question's samples always train in
+ *     the same update): a resumed loop reads them again, and nothing else below {@code rewardedOffsets}
  * @param requestOffsets the end offset of each partition of the requests topic when the checkpoint was
  *     taken: requests after it were issued later and are recovered from the log on resume
  * @param inFlight requests issued but not fully answered at the checkpoint
@@ -41,17 +44,41 @@ public record LearnerState(
     @JsonProperty("incarnation") String incarnation,
     @JsonProperty("next_request_seq") long nextRequestSeq,
     @JsonProperty("rewarded_offsets") Map<Integer, Long> rewardedOffsets,
+    @JsonProperty("pending_offsets") Map<Integer, List<Long>> pendingOffsets,
     @JsonProperty("request_offsets") Map<Integer, Long> requestOffsets,
     @JsonProperty("in_flight") List<InFlightRequest> inFlight,
     @JsonProperty("counters") Map<String, Long> counters) {
 
-  /** A request that was not fully answered when the checkpoint was taken. */
+  public LearnerState {
+    rewardedOffsets = rewardedOffsets == null ? Map.of() : rewardedOffsets;
+    pendingOffsets = pendingOffsets == null ? Map.of() : pendingOffsets;
+    requestOffsets = requestOffsets == null ? Map.of() : requestOffsets;
+    inFlight = inFlight == null ? List.of() : inFlight;
+    counters = counters == null ? Map.of() : counters;
+    incarnation = incarnation == null ? "" : incarnation;
+  }
+
+  /**
+   * The state of a checkpoint written outside the rollout loop (a warm-up, an adopted start, Offline-ST's
+   * result): nothing in flight, no positions.
+   */
+  public static LearnerState outsideTheLoop(String runId, String mode, long version, long step,
+      Map<String, Long> counters) {
+    return new LearnerState(runId, mode, version, step, 0, 0, 0, "", 0, Map.of(), Map.of(), Map.of(), List.of(),
+        counters);
+  }
+
+  /**
+   * A request that was not fully answered when the checkpoint was taken; {@code held} of its received samples
+   * were kept for the batch (their offsets are in {@code pendingOffsets}).
+   */
   public record InFlightRequest(
       @JsonProperty("request_id") String requestId,
       @JsonProperty("samples") int samples,
       @JsonProperty("received") List<Integer> received,
       @JsonProperty("issued_at_ms") long issuedAtMillis,
-      @JsonProperty("issued_version") long issuedVersion) {}
+      @JsonProperty("issued_version") long issuedVersion,
+      @JsonProperty("held") int held) {}
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
       .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);

@@ -4,9 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
+import dev.reft.learner.metrics.Metric;
 import dev.reft.learner.rl.Gae;
 import dev.reft.learner.rl.PpoLoss;
 import dev.reft.learner.rl.ReftHyperparameters;
+import dev.reft.learner.rl.ReftHyperparameters.AdvantageEstimator;
 import dev.reft.policy.ForwardOutput;
 import dev.reft.policy.NoGrad;
 import dev.reft.policy.PolicyModel;
@@ -16,7 +18,8 @@ import dev.reft.policy.sampling.Rng;
 import dev.reft.policy.train.AdamW;
 import dev.reft.policy.train.GradientClipping;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -25,15 +28,17 @@ import java.util.Map;
  *
  * <ol>
  *   <li>score the batch with the policy before the update (π_prox: log-probs and values, no gradient) and
- *       with the frozen reference π_ref;
- *   <li>KL-shaped rewards, GAE and whitened advantages ({@link Gae});
- *   <li>{@code ppoEpochs} passes over shuffled mini-batches of the clipped PPO loss ({@link PpoLoss}), each
- *       step with global grad-norm clipping and AdamW.
+ *       with the frozen reference π_ref, all at the sampling temperature;
+ *   <li>KL-shaped rewards from the behaviour log-probs ({@link Gae#klShapedRewards}), then advantages: GAE with
+ *       the value head (ReFT) or the leave-one-out group baseline (the RLOO variant), whitened over the batch;
+ *   <li>{@code ppoEpochs} passes over shuffled mini-batches of the clipped PPO loss ({@link PpoLoss}); by default
+ *       one mini-batch is the whole batch, so an update takes {@code ppoEpochs} AdamW steps, each after global
+ *       grad-norm clipping.
  * </ol>
  *
  * <p>Not thread-safe: one learner thread owns the policy.
  */
-public final class PpoTrainer {
+public final class PpoTrainer implements RolloutTrainer {
 
   private final PolicyModel policy;
   private final PolicyModel reference;
@@ -45,7 +50,7 @@ public final class PpoTrainer {
     this.policy = policy;
     this.reference = reference;
     this.optimizer = optimizer;
-    this.hp = hp;
+    this.hp = hp.requireReproducibleSampling();
     this.padId = padId;
   }
 
@@ -55,11 +60,12 @@ public final class PpoTrainer {
   /**
    * Runs one update.
    *
-   * @param batch the rollouts (B)
+   * @param batch the rollouts (B); for RLOO every question's samples
    * @param rng shuffles the mini-batches (part of the learner's resumable state)
    * @return the diagnostics PPO users look for
    */
-  public Map<String, Double> update(List<Rollout> batch, Rng rng) {
+  @Override
+  public Map<Metric, Double> update(List<Rollout> batch, Rng rng) {
     long t0 = System.nanoTime();
     int b = batch.size();
     Targets before = score(batch);
@@ -70,17 +76,27 @@ public final class PpoTrainer {
       scores[i] = batch.get(i).score();
       behaviour[i] = batch.get(i).behaviourLogProbs();
     }
-    float[][] rewards = Gae.klShapedRewards(before.proxLogProbs(), before.refLogProbs(), scores, hp.klCoef());
-    Gae.Estimate estimate = Gae.estimate(rewards, before.values(), hp.gamma(), hp.lambda());
-    float[][] advantages = Gae.whiten(estimate.advantages());
+    float[][] rewards = Gae.klShapedRewards(behaviour, before.refLogProbs(), scores, hp.klCoef()); // (B, L_i)
+    float[][] rawAdvantages;
+    float[][] returns;
+    if (hp.advantages() == AdvantageEstimator.RLOO) {
+      rawAdvantages = Gae.leaveOneOut(rewards, groupIndex(batch), hp.gamma());
+      returns = before.values(); // no critic: the value loss is weighted 0
+    } else {
+      Gae.Estimate estimate = Gae.estimate(rewards, before.values(), hp.gamma(), hp.lambda());
+      rawAdvantages = estimate.advantages();
+      returns = estimate.returns();
+    }
+    float[][] advantages = Gae.whiten(rawAdvantages);
 
     Accumulator acc = new Accumulator();
     PpoLoss.Coefficients coefficients = hp.lossCoefficients();
+    int perStep = hp.sequencesPerStep(b);
     long tokensTrained = 0;
     for (int epoch = 0; epoch < hp.ppoEpochs(); epoch++) {
       int[] order = rng.permutation(b);
-      for (int from = 0; from < b; from += hp.miniBatchSize()) {
-        int to = Math.min(b, from + hp.miniBatchSize());
+      for (int from = 0; from < b; from += perStep) {
+        int to = Math.min(b, from + perStep);
         List<Rollout> mb = new ArrayList<>(to - from);
         float[][] mbProx = new float[to - from][];
         float[][] mbBehaviour = new float[to - from][];
@@ -94,50 +110,61 @@ public final class PpoTrainer {
           mbBehaviour[k - from] = behaviour[i];
           mbValues[k - from] = before.values()[i];
           mbAdvantages[k - from] = advantages[i];
-          mbReturns[k - from] = estimate.returns()[i];
+          mbReturns[k - from] = returns[i];
           tokensTrained += batch.get(i).prompt().length + batch.get(i).response().length;
         }
         step(mb, mbProx, mbBehaviour, mbValues, mbAdvantages, mbReturns, coefficients, acc);
       }
     }
 
-    Map<String, Double> stats = new LinkedHashMap<>();
-    stats.put("policy_loss", acc.mean("policy_loss"));
-    stats.put("value_loss", acc.mean("value_loss"));
-    stats.put("entropy", acc.mean("entropy"));
-    stats.put("approx_kl", acc.mean("approx_kl"));
-    stats.put("clip_fraction", acc.mean("clip_fraction"));
-    stats.put("importance_weight", acc.mean("importance_weight"));
-    stats.put("truncated_fraction", acc.mean("truncated_fraction"));
-    stats.put("grad_norm", acc.mean("grad_norm"));
-    stats.put("explained_variance", Gae.explainedVariance(before.values(), estimate.returns()));
-    stats.put("kl_to_ref", meanSequenceSum(before.proxLogProbs(), before.refLogProbs()));
-    stats.put("reward_mean", mean(scores));
-    stats.put("accuracy", batch.stream().filter(Rollout::correct).count() / (double) b);
-    stats.put("response_length", batch.stream().mapToInt(r -> r.response().length).average().orElse(0));
-    stats.put("learning_rate", optimizer.learningRate());
-    stats.put("tokens_per_second", tokensTrained / ((System.nanoTime() - t0) / 1e9));
+    Map<Metric, Double> stats = Metric.newMap();
+    for (Metric m : List.of(Metric.POLICY_LOSS, Metric.VALUE_LOSS, Metric.ENTROPY, Metric.APPROX_KL,
+        Metric.CLIP_FRACTION, Metric.IMPORTANCE_WEIGHT, Metric.TRUNCATED_FRACTION, Metric.GRAD_NORM)) {
+      stats.put(m, acc.mean(m));
+    }
+    stats.put(Metric.EXPLAINED_VARIANCE, hp.advantages() == AdvantageEstimator.GAE
+        ? Gae.explainedVariance(before.values(), returns) : Double.NaN);
+    stats.put(Metric.KL_TO_REF, Gae.klToReference(behaviour, before.refLogProbs()));
+    stats.put(Metric.REWARD_MEAN, mean(scores));
+    stats.put(Metric.ACCURACY, batch.stream().filter(Rollout::correct).count() / (double) b);
+    stats.put(Metric.RESPONSE_LENGTH, batch.stream().mapToInt(r -> r.response().length).average().orElse(0));
+    stats.put(Metric.LEARNING_RATE, optimizer.learningRate());
+    stats.put(Metric.TOKENS_PER_SECOND, tokensTrained / ((System.nanoTime() - t0) / 1e9));
     return stats;
   }
 
-  /** π_prox log-probs and values of the policy before the update, and π_ref log-probs, per response token. */
+  /** Each rollout's question as a small integer: its position among the batch's distinct groups. */
+  private static int[] groupIndex(List<Rollout> batch) {
+    Map<String, Integer> ids = new HashMap<>();
+    int[] out = new int[batch.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = ids.computeIfAbsent(batch.get(i).group(), g -> ids.size());
+    }
+    return out;
+  }
+
+  /**
+   * π_prox log-probs and values of the policy before the update, and π_ref log-probs, per response token, at the
+   * sampling temperature.
+   */
   @SuppressWarnings("try")
   private Targets score(List<Rollout> batch) {
     int b = batch.size();
+    int perStep = hp.sequencesPerStep(b);
     float[][] prox = new float[b][];
     float[][] ref = new float[b][];
     float[][] values = new float[b][];
     try (NoGrad ignored = NoGrad.enter()) {
-      for (int from = 0; from < b; from += hp.miniBatchSize()) {
-        List<Rollout> chunk = batch.subList(from, Math.min(b, from + hp.miniBatchSize()));
+      for (int from = 0; from < b; from += perStep) {
+        List<Rollout> chunk = batch.subList(from, Math.min(b, from + perStep));
         ResponseGrid grid = ResponseGrid.of(chunk);
         try (NDManager m = policy.newBatchManager()) {
           TokenBatch tokens = TokenBatch.rightPadded(m, chunk.stream().map(Rollout::sequence).toList(), padId);
           ForwardOutput out = policy.forward(tokens.tokens(), tokens.attentionMask());
-          float[][] p = grid.extract(TokenLogProbs.nextTokenLogProbs(out.logits(), tokens.tokens())); // (B, L_i)
-          float[][] v = grid.extract(out.values().get(new NDIndex(":, :-1"))); //                     (B, L_i)
+          float[][] p = grid.extract(logProbs(out.logits(), tokens.tokens())); //            (B, L_i)
+          float[][] v = grid.extract(out.values().get(new NDIndex(":, :-1"))); //             (B, L_i)
           ForwardOutput refOut = reference.forward(tokens.tokens(), tokens.attentionMask());
-          float[][] r = grid.extract(TokenLogProbs.nextTokenLogProbs(refOut.logits(), tokens.tokens()));
+          float[][] r = grid.extract(logProbs(refOut.logits(), tokens.tokens())); //         (B, L_i)
           for (int k = 0; k < chunk.size(); k++) {
             prox[from + k] = p[k];
             values[from + k] = v[k];
@@ -147,6 +174,11 @@ public final class PpoTrainer {
       }
     }
     return new Targets(prox, ref, values);
+  }
+
+  /** log π(a_{t+1} | s_t) at the sampling temperature — (B, T − 1). */
+  private NDArray logProbs(NDArray logits, NDArray tokens) {
+    return TokenLogProbs.nextTokenLogProbs(TokenLogProbs.withTemperature(logits, hp.temperature()), tokens);
   }
 
   /** One gradient step on a mini-batch. */
@@ -159,10 +191,12 @@ public final class PpoTrainer {
       PpoLoss.Result result;
       NDArray logits;
       try (GradientCollector collector = policy.newGradientCollector()) {
-        ForwardOutput out = policy.forward(tokens.tokens(), tokens.attentionMask());
+        ForwardOutput out = hp.valueDetach()
+            ? policy.forwardDetachedValue(tokens.tokens(), tokens.attentionMask())
+            : policy.forward(tokens.tokens(), tokens.attentionMask());
         logits = out.logits(); //                                                       (B, T, V)
         PpoLoss.Batch batch = new PpoLoss.Batch(
-            TokenLogProbs.nextTokenLogProbs(logits, tokens.tokens()), //                 (B, T-1)
+            logProbs(logits, tokens.tokens()), //                                        (B, T-1)
             out.values().get(new NDIndex(":, :-1")), //                                   (B, T-1)
             grid.place(m, prox),
             grid.place(m, behaviour),
@@ -173,30 +207,20 @@ public final class PpoTrainer {
         result = PpoLoss.compute(batch, coefficients, m);
         collector.backward(result.loss());
       }
-      acc.add("policy_loss", result.policyLoss().getFloat());
-      acc.add("value_loss", result.valueLoss().getFloat());
-      acc.add("approx_kl", result.approxKl());
-      acc.add("clip_fraction", result.clipFraction());
-      acc.add("importance_weight", result.importanceWeight());
-      acc.add("truncated_fraction", result.truncatedFraction());
+      acc.add(Metric.POLICY_LOSS, result.policyLoss().getFloat());
+      acc.add(Metric.VALUE_LOSS, result.valueLoss().getFloat());
+      acc.add(Metric.APPROX_KL, result.approxKl());
+      acc.add(Metric.CLIP_FRACTION, result.clipFraction());
+      acc.add(Metric.IMPORTANCE_WEIGHT, result.importanceWeight());
+      acc.add(Metric.TRUNCATED_FRACTION, result.truncatedFraction());
       try (NoGrad ignored = NoGrad.enter()) {
         NDArray entropy = TokenLogProbs.entropy(logits.stopGradient().get(new NDIndex(":, :-1, :"))); // (B, T-1)
-        acc.add("entropy", PpoLoss.meanPerSequenceThenBatch(entropy, mask).getFloat());
+        acc.add(Metric.ENTROPY, PpoLoss.meanPerSequenceThenBatch(entropy, mask).getFloat());
       }
     }
-    acc.add("grad_norm", GradientClipping.clipGlobalNorm(policy, hp.maxGradNorm()));
+    acc.add(Metric.GRAD_NORM, GradientClipping.clipGlobalNorm(policy, hp.maxGradNorm()));
     optimizer.step();
     policy.zeroGradients();
-  }
-
-  private static double meanSequenceSum(float[][] a, float[][] b) {
-    double total = 0;
-    for (int i = 0; i < a.length; i++) {
-      for (int t = 0; t < a[i].length; t++) {
-        total += a[i][t] - b[i][t];
-      }
-    }
-    return a.length == 0 ? 0 : total / a.length;
   }
 
   private static double mean(float[] x) {
@@ -209,16 +233,16 @@ public final class PpoTrainer {
 
   /** Running means of per-step diagnostics. */
   static final class Accumulator {
-    private final Map<String, double[]> sums = new LinkedHashMap<>();
+    private final Map<Metric, double[]> sums = new EnumMap<>(Metric.class);
 
-    void add(String name, double value) {
-      double[] s = sums.computeIfAbsent(name, k -> new double[2]);
+    void add(Metric metric, double value) {
+      double[] s = sums.computeIfAbsent(metric, k -> new double[2]);
       s[0] += value;
       s[1]++;
     }
 
-    double mean(String name) {
-      double[] s = sums.get(name);
+    double mean(Metric metric) {
+      double[] s = sums.get(metric);
       return s == null || s[1] == 0 ? Double.NaN : s[0] / s[1];
     }
   }

@@ -13,9 +13,11 @@ import dev.reft.schemas.SampledTrajectory;
  * @param score the task reward (1, 0.1 or 0)
  * @param outcome why the reward is what it is
  * @param policyVersion the version that sampled it
+ * @param group the rollout request it answers: the K samples of one question share it (the leave-one-out
+ *     baseline compares a sample with the others of its group)
  */
 public record Rollout(int[] prompt, int[] response, float[] behaviourLogProbs, float score, Outcome outcome,
-    long policyVersion) {
+    long policyVersion, String group) {
 
   public Rollout {
     if (prompt.length == 0) {
@@ -39,7 +41,8 @@ public record Rollout(int[] prompt, int[] response, float[] behaviourLogProbs, f
     for (int i = 0; i < logProbs.length; i++) {
       logProbs[i] = t.getBehaviourLogprobs().get(i);
     }
-    return new Rollout(prompt, response, logProbs, r.getReward(), r.getOutcome(), t.getPolicyVersion());
+    return new Rollout(prompt, response, logProbs, r.getReward(), r.getOutcome(), t.getPolicyVersion(),
+        t.getRequestId());
   }
 
   /** Prompt followed by response. */

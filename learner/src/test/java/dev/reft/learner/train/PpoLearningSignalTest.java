@@ -2,6 +2,7 @@ package dev.reft.learner.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.reft.learner.metrics.Metric;
 import dev.reft.learner.rl.ReftHyperparameters;
 import dev.reft.policy.ModelConfig;
 import dev.reft.policy.PolicyModel;
@@ -12,6 +13,7 @@ import dev.reft.policy.sampling.SamplingParams;
 import dev.reft.policy.tokenizer.PolicyTokenizer;
 import dev.reft.policy.tokenizer.TokenizerBuilder;
 import dev.reft.policy.train.AdamW;
+import dev.reft.schemas.CotStyle;
 import dev.reft.schemas.Outcome;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +28,21 @@ class PpoLearningSignalTest {
 
   @Test
   void ppoRaisesTheRewardOfARandomModelWithTheKlPenaltyOn() {
+    raisesTheReward(base().build());
+  }
+
+  @Test
+  void theCriticFreeGroupBaselineVariantRaisesItToo() {
+    raisesTheReward(base().advantages(ReftHyperparameters.AdvantageEstimator.RLOO).build());
+  }
+
+  /** One question, 64 samples of up to 2 tokens per update; the reward asks for the digit 7. */
+  private static ReftHyperparameters.Builder base() {
+    return ReftHyperparameters.builder(CotStyle.NCOT).klCoef(0.05f).learningRate(1e-3).samplesPerQuestion(64)
+        .questionsPerBatch(1).maxNewTokens(2).miniBatchSize(32).maxPolicyLag(0).maxInFlight(1);
+  }
+
+  private static void raisesTheReward(ReftHyperparameters hp) {
     List<String> corpus = new ArrayList<>(List.of("Say a digit:"));
     for (int d = 0; d <= 9; d++) {
       corpus.add(Integer.toString(d));
@@ -33,8 +50,6 @@ class PpoLearningSignalTest {
     PolicyTokenizer tokenizer = TokenizerBuilder.builder().build(corpus);
     int[] prompt = tokenizer.encodePrompt("Say a digit:");
 
-    ReftHyperparameters hp = new ReftHyperparameters(0.05f, 1.0f, 0.95f, 0.2f, 0.2f, 5.0f, 2, 32, 1.0f, 1e-3, 0.0,
-        1.0f, 0, 1.0f, 64, 1, 2, 2.0f, 0, 1);
     try (PolicyModel policy = PolicyModel.create(ModelConfig.tiny(tokenizer.vocabSize()), 3);
         PolicyModel reference = policy.frozenCopy();
         AdamW optimizer = AdamW.builder().setModel(policy).setLearningRate(hp.learningRate()).build()) {
@@ -54,11 +69,11 @@ class PpoLearningSignalTest {
           String answer = tokenizer.decode(s.tokens()).strip();
           float score = answer.startsWith("7") ? 1f : !answer.isEmpty() && Character.isDigit(answer.charAt(0)) ? 0.1f : 0f;
           Outcome outcome = score == 1f ? Outcome.CORRECT : score > 0 ? Outcome.WRONG : Outcome.NO_ANSWER;
-          batch.add(new Rollout(prompt, s.tokens(), s.logProbs(), score, outcome, update));
+          batch.add(new Rollout(prompt, s.tokens(), s.logProbs(), score, outcome, update, "question"));
         }
         var stats = trainer.update(batch, rng);
-        rewards.add(stats.get("reward_mean"));
-        kl = stats.get("kl_to_ref");
+        rewards.add(stats.get(Metric.REWARD_MEAN));
+        kl = stats.get(Metric.KL_TO_REF);
       }
       double first = rewards.subList(0, 10).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
       double last = rewards.subList(rewards.size() - 10, rewards.size()).stream().mapToDouble(Double::doubleValue)

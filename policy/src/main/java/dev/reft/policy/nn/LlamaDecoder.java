@@ -12,6 +12,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.ConstantInitializer;
 import ai.djl.util.PairList;
 import dev.reft.policy.ForwardOutput;
 import dev.reft.policy.ModelConfig;
@@ -45,6 +46,9 @@ import java.util.Map;
  */
 public final class LlamaDecoder extends AbstractBlock {
 
+  /** The name of the value head's bias (absent from checkpoints written before it existed). */
+  public static final String VALUE_HEAD_BIAS = "v_head.bias";
+
   /** The additive mask value for a forbidden (future or padding) key. */
   public static final float MASKED = -1e9f;
 
@@ -54,6 +58,7 @@ public final class LlamaDecoder extends AbstractBlock {
   private final RmsNorm norm;
   private final Parameter lmHead;
   private final Parameter vHead;
+  private final Parameter vHeadBias;
   private RotaryEmbedding rope;
   private NDArray causal; // (L, L): 0 on and below the diagonal, MASKED above
   private NDArray maskScale; // scalar 1e9
@@ -80,6 +85,8 @@ public final class LlamaDecoder extends AbstractBlock {
     norm = addChildBlock("norm", RmsNorm.builder().setDim(c).optEps(config.normEps()).build());
     lmHead = config.tieEmbeddings() ? null : addParameter(SwiGluMlp.weight("lm_head", config.vocabSize(), c, config.initStd()));
     vHead = addParameter(SwiGluMlp.weight("v_head", 1, c, config.initStd()));
+    vHeadBias = addParameter(Parameter.builder().setName("v_head_bias").setType(Parameter.Type.BIAS)
+        .optShape(new Shape(1)).optInitializer(new ConstantInitializer(0f)).build());
   }
 
   /** @return a builder; {@code setConfig} is required */
@@ -119,6 +126,7 @@ public final class LlamaDecoder extends AbstractBlock {
       named.put("lm_head.weight", lmHead);
     }
     named.put("v_head.weight", vHead);
+    named.put(VALUE_HEAD_BIAS, vHeadBias);
     return Collections.unmodifiableMap(named);
   }
 
@@ -128,13 +136,17 @@ public final class LlamaDecoder extends AbstractBlock {
    * @param tokens token ids (B, T), any integer type; T ≤ maxSeqLen
    * @param attentionMask (B, T): 1 for real tokens, 0 for padding (left or right). Positions count real
    *     tokens only, so a left-padded row gets the same positions as the unpadded sequence.
+   * @param detachValue cut the value head's input from the graph, so that a value loss trains the head only
+   *     and sends no gradient into the shared backbone
    * @return logits (B, T, V) and values (B, T), attached to {@code tokens}' manager
    */
-  public ForwardOutput forward(NDArray tokens, NDArray attentionMask) {
+  public ForwardOutput forward(NDArray tokens, NDArray attentionMask, boolean detachValue) {
     checkBatch(tokens, attentionMask);
     NDArray h = trunk(tokens, positions(attentionMask), causalMask(attentionMask), null); // (B, T, C)
     NDArray logits = Linear.linear(h, headWeight()).singletonOrThrow(); // (B, T, V)
-    NDArray values = Linear.linear(h, vHead.getArray()).singletonOrThrow().squeeze(2); // (B, T)
+    NDArray valueInput = detachValue ? h.stopGradient() : h; //                       (B, T, C)
+    NDArray values = Linear.linear(valueInput, vHead.getArray(), vHeadBias.getArray()).singletonOrThrow()
+        .squeeze(2); // (B, T)
     return new ForwardOutput(logits, values);
   }
 
@@ -222,7 +234,7 @@ public final class LlamaDecoder extends AbstractBlock {
    */
   @Override
   protected NDList forwardInternal(ParameterStore parameterStore, NDList inputs, boolean training, PairList<String, Object> params) {
-    ForwardOutput out = forward(inputs.get(0), inputs.get(1));
+    ForwardOutput out = forward(inputs.get(0), inputs.get(1), false);
     return new NDList(out.logits(), out.values());
   }
 

@@ -45,12 +45,16 @@ public final class SynthCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "" + SyntheticConfig.DEFAULT_SEED, description = "Generator seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--task", defaultValue = "paths", converter = TaskConverter.class,
+      description = "paths (chains of different cost, plus every single-step fact) or orders (default: ${DEFAULT-VALUE}).")
+  SyntheticConfig.Task task;
+
   @Option(names = "--style", defaultValue = "both", description = "ncot, pcot or both (default: ${DEFAULT-VALUE}).")
   Style style;
 
   @Override
   public Integer call() throws IOException {
-    SyntheticConfig config = SyntheticConfig.defaults(seed).withSizes(train, test, hard);
+    SyntheticConfig config = SyntheticConfig.defaults(task, seed).withSizes(train, test, hard);
     SyntheticData data = SyntheticTask.generate(config);
     List<CotStyle> styles = switch (style) {
       case ncot -> List.of(CotStyle.NCOT);

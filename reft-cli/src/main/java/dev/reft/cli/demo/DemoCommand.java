@@ -1,22 +1,11 @@
 package dev.reft.cli.demo;
 
-import dev.reft.cli.kafka.LocalBrokerProcess;
-import dev.reft.cli.services.ServiceJars;
-import dev.reft.kafka.local.LocalKafkaBroker;
-import dev.reft.kafka.local.ServiceProcess;
-import dev.reft.schemas.EvalResult;
-import dev.reft.schemas.Topics;
-import java.nio.file.Files;
+import dev.reft.tasks.synthetic.SyntheticConfig;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Comparator;
-import java.util.Deque;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -77,7 +66,7 @@ public final class DemoCommand implements Callable<Integer> {
         System.out.println("3/3 best-SFT baseline: " + p.bestSftEpochs() + " epochs, keeping the epoch with the best held-out accuracy");
         pipeline.runLearner("learner-best-sft", bestSft(learner, runId + "-best-sft", p.bestSftEpochs(), p), monitor);
       }
-      Thread.sleep(1500); // let the monitor read the last evaluations
+      monitor.awaitCaughtUp(Duration.ofMinutes(2)); // every evaluation the learners wrote is in the table
       System.out.println();
       ResultTable table = new ResultTable(p.votingK())
           .row("warm-up SFT (ReFT start)", runId, "sft")
@@ -110,6 +99,7 @@ public final class DemoCommand implements Callable<Integer> {
     m.put("reft.learner.seed", Long.toString(run.seed));
     m.put("reft.learner.model.seed", Long.toString(run.seed));
     m.put("reft.learner.synthetic.seed", Long.toString(run.syntheticSeed));
+    m.put("reft.learner.synthetic.task", SyntheticConfig.Task.parse(run.task).id());
     m.put("reft.learner.checkpoint-dir", checkpoints.toString());
     m.put("reft.learner.synthetic.train-size", Integer.toString(p.trainSize()));
     m.put("reft.learner.synthetic.test-size", Integer.toString(p.testSize()));

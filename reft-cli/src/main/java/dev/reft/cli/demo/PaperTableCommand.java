@@ -2,6 +2,7 @@ package dev.reft.cli.demo;
 
 import dev.reft.kafka.local.ServiceProcess;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -91,7 +92,7 @@ public final class PaperTableCommand implements Callable<Integer> {
         timed(minutes, r[0].substring(4), () -> withSampler(pipeline, id + "-" + r[1],
             () -> pipeline.runLearner("learner-" + r[1], props, monitor)));
       }
-      Thread.sleep(1500); // let the monitor read the last evaluations
+      monitor.awaitCaughtUp(Duration.ofMinutes(2)); // every evaluation the learners wrote is in the table
 
       ResultTable table = new ResultTable(p.votingK())
           .row("warm-up SFT (start of all)", warmupRun, "sft")

@@ -1,5 +1,6 @@
 package dev.reft.cli.demo;
 
+import dev.reft.learner.metrics.Metric;
 import dev.reft.schemas.EvalResult;
 import dev.reft.schemas.LearnerUpdate;
 import dev.reft.schemas.Topics;
@@ -7,13 +8,21 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -38,7 +47,12 @@ final class RunMonitor implements Runnable, AutoCloseable {
   private final Deque<double[]> recent = new ArrayDeque<>();
   private String recentRun = "";
 
+  private static final List<String> TOPICS = List.of(Topics.LEARNER_UPDATES.defaultName(), Topics.EVAL.defaultName());
+  private final String bootstrap;
+  private volatile CatchUp catchUp;
+
   private RunMonitor(String bootstrap, String runPrefix, PrintStream out) {
+    this.bootstrap = bootstrap;
     this.runPrefix = runPrefix;
     this.out = out;
     this.tty = System.console() != null;
@@ -47,7 +61,7 @@ final class RunMonitor implements Runnable, AutoCloseable {
         ConsumerConfig.GROUP_ID_CONFIG, "reft-demo-monitor-" + runPrefix,
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new ByteArrayDeserializer());
-    consumer.subscribe(List.of(Topics.LEARNER_UPDATES.defaultName(), Topics.EVAL.defaultName()));
+    consumer.subscribe(TOPICS);
   }
 
   /** Starts following the runs whose ids start with {@code runPrefix}, on a daemon thread. */
@@ -64,10 +78,45 @@ final class RunMonitor implements Runnable, AutoCloseable {
     totalUpdates = updates;
   }
 
+  /**
+   * Waits until the monitor has read everything written to its topics before this call — so that the evaluations of
+   * a learner that has exited are all in {@link #evaluations()}.
+   *
+   * @throws IllegalStateException when it has not caught up within the timeout
+   */
+  void awaitCaughtUp(Duration timeout) throws InterruptedException {
+    CountDownLatch done = new CountDownLatch(1);
+    Map<TopicPartition, Long> ends;
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+      for (String topic : TOPICS) {
+        admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()
+            .forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+      }
+      ends = new HashMap<>();
+      admin.listOffsets(latest).all().get().forEach((tp, info) -> ends.put(tp, info.offset()));
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("cannot read the end offsets of " + TOPICS + ": " + e.getCause().getMessage(), e);
+    }
+    catchUp = new CatchUp(ends, done);
+    if (!done.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new IllegalStateException("the run monitor did not read " + TOPICS + " to their ends within " + timeout);
+    }
+  }
+
+  /** A caller waiting for the monitor to reach these offsets. */
+  private record CatchUp(Map<TopicPartition, Long> ends, CountDownLatch done) {}
+
   @Override
   public void run() {
     try {
       while (running) {
+        CatchUp waiting = catchUp;
+        if (waiting != null && waiting.ends().entrySet().stream()
+            .allMatch(e -> consumer.assignment().contains(e.getKey()) && consumer.position(e.getKey()) >= e.getValue())) {
+          catchUp = null;
+          waiting.done().countDown();
+        }
         for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(300))) {
           if (r.key() == null || !r.key().startsWith(runPrefix)) {
             continue;
@@ -95,26 +144,26 @@ final class RunMonitor implements Runnable, AutoCloseable {
     String bar;
     boolean byEpoch = "sft".equals(u.getMode()) || "offline-st".equals(u.getMode());
     if (byEpoch) {
-      double epochs = m.getOrDefault("epochs", 1.0);
-      double done = (m.getOrDefault("epoch", 1.0) - 1 + m.getOrDefault("epoch_progress", 1.0)) / epochs;
+      double epochs = get(m, Metric.EPOCHS, 1.0);
+      double done = (get(m, Metric.EPOCH, 1.0) - 1 + get(m, Metric.EPOCH_PROGRESS, 1.0)) / epochs;
       bar = String.format(Locale.ROOT, "%-12s %s epoch %.0f/%.0f  loss %.3f", label(u.getRunId(), u.getMode()),
-          bar(done), m.getOrDefault("epoch", 0.0), epochs, m.getOrDefault("epoch_mean_loss", m.getOrDefault("loss", Double.NaN)))
-          + (m.containsKey("tokens_per_second") ? String.format(Locale.ROOT, "  %,.0f tokens/s", m.get("tokens_per_second")) : "");
+          bar(done), get(m, Metric.EPOCH, 0.0), epochs, get(m, Metric.EPOCH_MEAN_LOSS, get(m, Metric.LOSS, Double.NaN)))
+          + (m.containsKey(Metric.TOKENS_PER_SECOND.key()) ? String.format(Locale.ROOT, "  %,.0f tokens/s", m.get(Metric.TOKENS_PER_SECOND.key())) : "");
     } else {
       int total = Math.max(1, totalUpdates);
-      double reward = m.getOrDefault("reward_mean", Double.NaN);
-      double accuracy = m.getOrDefault("accuracy", Double.NaN);
+      double reward = get(m, Metric.REWARD_MEAN, Double.NaN);
+      double accuracy = get(m, Metric.ACCURACY, Double.NaN);
       double[] mean = recentMean(u.getRunId() + "/" + u.getMode(), reward, accuracy);
       bar = String.format(Locale.ROOT, "%-12s %s update %d/%d  reward %.3f  acc %.3f (last %d: %.3f, %.3f)  KL %.2f  lag %.1f  %,.0f tokens/s",
           label(u.getRunId(), u.getMode()), bar(u.getPolicyVersion() / (double) total), u.getPolicyVersion(), total,
           reward, accuracy, recent.size(), mean[0], mean[1],
-          m.getOrDefault("kl_to_ref", Double.NaN), m.getOrDefault("policy_lag_mean", Double.NaN),
-          m.getOrDefault("tokens_per_second", 0.0));
+          get(m, Metric.KL_TO_REF, Double.NaN), get(m, Metric.POLICY_LAG_MEAN, Double.NaN),
+          get(m, Metric.TOKENS_PER_SECOND, 0.0));
     }
     if (tty) {
       out.print("\r" + bar + " ".repeat(Math.max(0, lastBar.length() - bar.length())));
       out.flush();
-    } else if (byEpoch ? m.getOrDefault("epoch_progress", 1.0) >= 1.0 : u.getPolicyVersion() % 10 == 0) {
+    } else if (byEpoch ? get(m, Metric.EPOCH_PROGRESS, 1.0) >= 1.0 : u.getPolicyVersion() % 10 == 0) {
       out.println(bar);
     }
     lastBar = bar;
@@ -155,6 +204,10 @@ final class RunMonitor implements Runnable, AutoCloseable {
       out.print(lastBar);
       out.flush();
     }
+  }
+
+  private static double get(Map<String, Double> metrics, Metric metric, double otherwise) {
+    return metrics.getOrDefault(metric.key(), otherwise);
   }
 
   /** Ends the current progress bar line. */

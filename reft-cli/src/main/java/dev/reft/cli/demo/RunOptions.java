@@ -24,6 +24,10 @@ final class RunOptions {
       description = "Seed of the synthetic task's generator: other problems, another train/test split (default: ${DEFAULT-VALUE}).")
   long syntheticSeed;
 
+  @Option(names = "--task", defaultValue = "paths",
+      description = "Synthetic task: paths (chains of different cost) or orders (the first task) (default: ${DEFAULT-VALUE}).")
+  String task;
+
   @Option(names = "--warmup-epochs", description = "Warm-up SFT epochs instead of the preset's (same learning-rate schedule).")
   Integer warmupEpochs;
 
@@ -61,6 +65,11 @@ final class RunOptions {
   private Preset resolveOrThrow() {
     if (!style.equals("ncot") && !style.equals("pcot")) {
       throw new IllegalArgumentException("--style must be ncot or pcot, not '" + style + "'");
+    }
+    try {
+      SyntheticConfig.Task.parse(task);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--task must be paths or orders, not '" + task + "'");
     }
     Preset p = Preset.of(preset);
     if (warmupEpochs != null && (warmupEpochs < 1 || warmupEpochs > p.scheduleEpochs())) {

@@ -45,6 +45,10 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--synthetic-seed", defaultValue = "" + SyntheticConfig.DEFAULT_SEED, description = "Seed of the synthetic task (default: ${DEFAULT-VALUE}).")
   long syntheticSeed;
 
+  @Option(names = "--task", defaultValue = "paths", converter = dev.reft.cli.data.TaskConverter.class,
+      description = "Synthetic task: paths or orders (default: ${DEFAULT-VALUE}).")
+  SyntheticConfig.Task task;
+
   @Option(names = "--synthetic-size", defaultValue = "1000", description = "Held-out synthetic problems (default: ${DEFAULT-VALUE}).")
   int syntheticSize;
 
@@ -70,7 +74,7 @@ public final class EvalCommand implements Callable<Integer> {
     List<Problem> problems;
     if ("synthetic".equals(data)) {
       s = style == null ? CotStyle.NCOT : CotStyle.valueOf(style.toUpperCase(Locale.ROOT));
-      var generated = SyntheticTask.generate(SyntheticConfig.defaults(syntheticSeed).withSizes(2000, syntheticSize, 500));
+      var generated = SyntheticTask.generate(SyntheticConfig.defaults(task, syntheticSeed).withSizes(2000, syntheticSize, 500));
       problems = hard ? generated.hardTest(s) : generated.test(s);
     } else {
       Path file = Path.of(data);

@@ -8,7 +8,6 @@ import dev.reft.schemas.RewardedTrajectory;
 import dev.reft.schemas.SampledTrajectory;
 import dev.reft.schemas.Topic;
 import dev.reft.schemas.Topics;
-import dev.reft.tasks.Grade;
 import dev.reft.tasks.Grader;
 import dev.reft.tasks.sandbox.PythonSandbox;
 import dev.reft.tasks.sandbox.SandboxConfig;
@@ -180,18 +179,7 @@ public final class ReplayCommand implements Callable<Integer> {
   }
 
   private static RewardedTrajectory rescored(Grader grader, SampledTrajectory t) {
-    Grade g = grader.grade(t.getStyle(), t.getQuestion(), t.getResponseText(), t.getGoldAnswer());
-    return RewardedTrajectory.newBuilder()
-        .setTrajectory(t)
-        .setReward(g.reward())
-        .setOutcome(g.outcome())
-        .setExtractedAnswer(g.extractedAnswer())
-        .setError(g.error())
-        .setExecutionMicros(g.micros())
-        .setRewardRule(Grader.REWARD_RULE)
-        .setScorerId("reft-replay")
-        .setCreatedAt(Instant.now())
-        .build();
+    return grader.grade(t.getStyle(), t.getQuestion(), t.getResponseText(), t.getGoldAnswer()).toRecord(t, "reft-replay");
   }
 
   private static boolean isTopic(String name, Topic<?, ?> t) {

@@ -1,6 +1,7 @@
 package dev.reft.cli.report;
 
 import dev.reft.kafka.local.TopicReader;
+import dev.reft.learner.metrics.Metric;
 import dev.reft.schemas.EvalResult;
 import dev.reft.schemas.LearnerUpdate;
 import dev.reft.schemas.RewardStats;
@@ -77,20 +78,20 @@ public final class ReportCommand implements Callable<Integer> {
     }
     List<String> charts = new ArrayList<>();
     chart(dir, charts, "reward", "mean reward", Map.of(
-        "learner batches", series(updates, u -> metric(u, "reward_mean")),
+        "learner batches", series(updates, u -> metric(u, Metric.REWARD_MEAN)),
         "reward service", seriesOf(stats, RewardStats::getMeanReward)));
     Map<String, double[][]> accuracy = new LinkedHashMap<>();
-    accuracy.put("train samples", series(updates, u -> metric(u, "accuracy")));
+    accuracy.put("train samples", series(updates, u -> metric(u, Metric.ACCURACY)));
     accuracy.put("held-out greedy", evalSeries(evals, "synthetic-test", false));
     accuracy.put("held-out voting", evalSeries(evals, "synthetic-test", true));
     chart(dir, charts, "accuracy", "accuracy", accuracy);
-    chart(dir, charts, "kl", "KL to the warm-up policy (nats / sequence)", Map.of("kl_to_ref", series(updates, u -> metric(u, "kl_to_ref"))));
-    chart(dir, charts, "entropy", "entropy (nats / token)", Map.of("entropy", series(updates, u -> metric(u, "entropy"))));
+    chart(dir, charts, "kl", "KL to the warm-up policy (nats / sequence)", Map.of(Metric.KL_TO_REF.key(), series(updates, u -> metric(u, Metric.KL_TO_REF))));
+    chart(dir, charts, "entropy", "entropy (nats / token)", Map.of(Metric.ENTROPY.key(), series(updates, u -> metric(u, Metric.ENTROPY))));
     chart(dir, charts, "response-length", "response length (tokens)", Map.of(
-        "learner batches", series(updates, u -> metric(u, "response_length")),
+        "learner batches", series(updates, u -> metric(u, Metric.RESPONSE_LENGTH)),
         "reward service", seriesOf(stats, RewardStats::getMeanResponseLength)));
     chart(dir, charts, "policy-lag", "policy lag (versions)", Map.of(
-        "mean", series(updates, u -> metric(u, "policy_lag_mean")), "max", series(updates, u -> metric(u, "policy_lag_max"))));
+        "mean", series(updates, u -> metric(u, Metric.POLICY_LAG_MEAN)), "max", series(updates, u -> metric(u, Metric.POLICY_LAG_MAX))));
     md.append("## Over policy versions\n\n");
     for (String c : charts) {
       md.append("![").append(c).append("](").append(c).append(".png)\n\n");
@@ -111,8 +112,8 @@ public final class ReportCommand implements Callable<Integer> {
     return values;
   }
 
-  private static double metric(LearnerUpdate u, String name) {
-    return u.getMetrics().getOrDefault(name, Double.NaN);
+  private static double metric(LearnerUpdate u, Metric metric) {
+    return u.getMetrics().getOrDefault(metric.key(), Double.NaN);
   }
 
   private static double[][] series(List<LearnerUpdate> updates, ToDoubleFunction<LearnerUpdate> f) {

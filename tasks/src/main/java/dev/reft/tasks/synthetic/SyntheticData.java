@@ -2,6 +2,8 @@ package dev.reft.tasks.synthetic;
 
 import dev.reft.schemas.CotStyle;
 import dev.reft.tasks.Problem;
+import dev.reft.tasks.SolutionPaths;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -24,6 +26,28 @@ public record SyntheticData(
   /** The training split in one style. */
   public List<Problem> train(CotStyle style) {
     return as(train, style);
+  }
+
+  /**
+   * The training split with every valid path of every problem as an annotation of its own (one problem per
+   * path, ids {@code <id>_path<i>}): the control for supervised fine-tuning on all paths. Problems without known
+   * paths keep their one annotation.
+   */
+  public List<Problem> trainAllPaths(CotStyle style) {
+    List<Problem> out = new ArrayList<>();
+    for (SyntheticProblem p : train) {
+      if (p.paths() == null) {
+        out.add(p.toProblem(style));
+        continue;
+      }
+      List<SolutionPaths.Path> paths = p.paths().paths();
+      for (int i = 0; i < paths.size(); i++) {
+        Problem one = p.toProblem(style);
+        out.add(new Problem(p.id() + "_path" + i, one.dataset(), one.question(), one.goldAnswer(),
+            paths.get(i).annotation(style), style, one.difficulty(), one.paths()));
+      }
+    }
+    return out;
   }
 
   /** The main test split in one style. */
