@@ -5,8 +5,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.stream.Stream;
+import java.util.Map;
 
 /** Finds the services' packaged jars and builds those that are missing or older than their sources. */
 public final class ServiceJars {
@@ -27,63 +29,43 @@ public final class ServiceJars {
   }
 
   /**
-   * Builds ({@code mvn -DskipTests package}) the given modules if any jar is missing or older than a source
-   * file of the libraries it is built from. Prints one line when it builds.
+   * Builds ({@code mvn -DskipTests package}) the given modules whose jar is missing or older than an input of the
+   * modules it is built from ({@link BuildGraph}). Prints one line when it builds. A built jar gets the build's start
+   * time as its modification time: Maven leaves a jar untouched when only a pom changed, and a file edited during
+   * the build is then still newer than the jar.
    */
   public static void ensureBuilt(Path root, List<String> modules) {
-    List<String> stale = modules.stream().filter(m -> isStale(root, m)).toList();
+    BuildGraph graph = BuildGraph.read(root);
+    Map<String, String> stale = new LinkedHashMap<>();
+    for (String m : modules) {
+      graph.whyStale(m, jar(root, m)).ifPresent(why -> stale.put(m, why));
+    }
     if (stale.isEmpty()) {
       return;
     }
     Path buildLog = root.resolve("var/build-services.log");
-    System.out.println("reft: building " + String.join(", ", stale) + " (log: " + buildLog + ") ...");
+    System.out.println("reft: building " + String.join(", ", stale.keySet()) + " (" + String.join("; ", stale.values())
+        + "; log: " + buildLog + ") ...");
     try {
       Files.createDirectories(buildLog.getParent());
-      Process mvn = new ProcessBuilder("mvn", "-B", "-q", "-DskipTests", "package", "-pl", String.join(",", stale), "-am")
+      FileTime start = FileTime.from(Instant.now());
+      Process mvn = new ProcessBuilder("mvn", "-B", "-q", "-DskipTests", "package", "-pl",
+          String.join(",", stale.keySet()), "-am")
           .directory(root.toFile())
           .redirectErrorStream(true)
           .redirectOutput(buildLog.toFile())
           .start();
       if (mvn.waitFor() != 0) {
-        throw new IllegalStateException("building " + stale + " failed; see " + buildLog);
+        throw new IllegalStateException("building " + stale.keySet() + " failed; see " + buildLog);
+      }
+      for (String m : stale.keySet()) {
+        Files.setLastModifiedTime(jar(root, m), start);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot run mvn (is Maven installed?)", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while building", e);
-    }
-  }
-
-  private static boolean isStale(Path root, String module) {
-    Path jar = jar(root, module);
-    if (!Files.exists(jar)) {
-      return true;
-    }
-    try {
-      FileTime built = Files.getLastModifiedTime(jar);
-      for (String dir : List.of(module, "schemas", "tasks", "policy")) {
-        Path src = root.resolve(dir).resolve("src/main");
-        if (!Files.isDirectory(src)) {
-          continue;
-        }
-        try (Stream<Path> files = Files.walk(src)) {
-          if (files.filter(Files::isRegularFile).anyMatch(f -> newer(f, built))) {
-            return true;
-          }
-        }
-      }
-      return false;
-    } catch (IOException e) {
-      return true;
-    }
-  }
-
-  private static boolean newer(Path file, FileTime than) {
-    try {
-      return Files.getLastModifiedTime(file).compareTo(than) > 0;
-    } catch (IOException e) {
-      return true;
     }
   }
 }
