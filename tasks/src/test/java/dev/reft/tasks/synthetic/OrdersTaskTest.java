@@ -26,12 +26,16 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-class SyntheticTaskTest {
+/** The first synthetic task ({@link SyntheticConfig.Task#ORDERS}): orders of equal cost. */
+class OrdersTaskTest {
+
+  private static final SyntheticConfig ORDERS = SyntheticConfig.defaults(SyntheticConfig.Task.ORDERS,
+      SyntheticConfig.DEFAULT_SEED);
 
   /** Word-level tokens as a simple tokenizer would cut them: words, single digits, punctuation, newlines. */
   private static final Pattern TOKEN = Pattern.compile("\\d|[A-Za-z_]+|\\n|[^\\sA-Za-z_\\d]");
 
-  private static final SyntheticData DATA = SyntheticTask.generate(SyntheticConfig.defaults());
+  private static final SyntheticData DATA = SyntheticTask.generate(ORDERS);
 
   private static List<SyntheticProblem> all(SyntheticData d) {
     return Stream.of(d.train(), d.test(), d.hardTest()).flatMap(List::stream).toList();
@@ -39,15 +43,15 @@ class SyntheticTaskTest {
 
   @Test
   void sameConfigurationSameProblems() {
-    SyntheticData again = SyntheticTask.generate(SyntheticConfig.defaults());
+    SyntheticData again = SyntheticTask.generate(ORDERS);
     assertThat(again).isEqualTo(DATA);
-    SyntheticData otherSeed = SyntheticTask.generate(SyntheticConfig.defaults(99));
+    SyntheticData otherSeed = SyntheticTask.generate(ORDERS.withSeed(99));
     assertThat(otherSeed.train().get(0).question()).isNotEqualTo(DATA.train().get(0).question());
   }
 
   @Test
   void testSplitsDoNotDependOnTheTrainingSize() {
-    SyntheticData small = SyntheticTask.generate(SyntheticConfig.defaults().withSizes(100, 1_000, 500));
+    SyntheticData small = SyntheticTask.generate(ORDERS.withSizes(100, 1_000, 500));
     assertThat(small.test()).isEqualTo(DATA.test());
     assertThat(small.hardTest()).isEqualTo(DATA.hardTest());
   }
