@@ -12,7 +12,7 @@ import dev.reft.tasks.Grade;
 import dev.reft.tasks.Grader;
 import dev.reft.tasks.Problem;
 import dev.reft.tasks.Prompts;
-import dev.reft.tasks.SharedData;
+import dev.reft.tasks.RepoData;
 import dev.reft.tasks.sandbox.PythonSandbox;
 import dev.reft.tasks.sandbox.SandboxConfig;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -51,8 +51,8 @@ class RewardServiceTest {
 
   @Test
   void grades200TrajectoriesExactlyOnceAndDeadLettersThePoisonPills() throws Exception {
-    List<Problem> programs = Datasets.read(SharedData.file("reft/svamp_python_sdp.json"), CotStyle.PCOT);
-    List<Problem> texts = Datasets.read(SharedData.file("reft/svamp_nl.json"), CotStyle.NCOT);
+    List<Problem> programs = Datasets.read(RepoData.file("reft/svamp_python_sdp.json"), CotStyle.PCOT);
+    List<Problem> texts = Datasets.read(RepoData.file("reft/svamp_nl.json"), CotStyle.NCOT);
     List<SampledTrajectory> good = new ArrayList<>();
     for (int i = 0; i < 95; i++) {
       Problem p = programs.get(i * 31);

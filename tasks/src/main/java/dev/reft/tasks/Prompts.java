@@ -84,15 +84,25 @@ public final class Prompts {
    * answer still gets the gold statement appended, so every target ends with its gold answer.
    */
   public static String ncotTarget(String cot, String answer) {
+    String body = stripGsm8kMarkup(cot);
+    if (endsWithAnswerStatement(body, answer)) {
+      return body;
+    }
+    return (body.isEmpty() ? "" : body + "\n") + ANSWER_STATEMENT + Answers.format(answer);
+  }
+
+  /**
+   * A chain of thought without GSM8K's markup: calculator annotations ({@code <<48/2=24>>}) removed, a final
+   * {@code #### 72} line dropped, trailing white space removed. Other text is unchanged, so an annotation without
+   * that markup (SVAMP's, or one already cleaned) comes back as it was, apart from trailing white space.
+   */
+  public static String stripGsm8kMarkup(String cot) {
     String body = CALCULATOR_ANNOTATION.matcher(cot).replaceAll("").stripTrailing();
     int lastLine = body.lastIndexOf('\n') + 1;
     if (body.substring(lastLine).strip().startsWith("####")) {
       body = body.substring(0, lastLine).stripTrailing();
     }
-    if (endsWithAnswerStatement(body, answer)) {
-      return body;
-    }
-    return (body.isEmpty() ? "" : body + "\n") + ANSWER_STATEMENT + Answers.format(answer);
+    return body;
   }
 
   /** Whether the last line of a text says "... answer is X" (or "#### X") with X equal to the given answer. */

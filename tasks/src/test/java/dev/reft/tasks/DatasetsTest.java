@@ -19,7 +19,7 @@ class DatasetsTest {
 
   @Test
   void gsm8kLinesBecomeACleanChainOfThoughtAndTheGoldAnswer() {
-    try (Stream<Problem> s = Datasets.stream(SharedData.file("gsm8k/train.jsonl"), null)) {
+    try (Stream<Problem> s = Datasets.stream(RepoData.file("gsm8k/train.jsonl"), null)) {
       Problem first = s.findFirst().orElseThrow();
       assertThat(first.id()).isEqualTo("gsm8k_0");
       assertThat(first.dataset()).isEqualTo("gsm8k");
@@ -34,8 +34,8 @@ class DatasetsTest {
 
   @Test
   void reftFilesNameTheirDataSetAndStyle() {
-    Problem nl = Datasets.read(SharedData.file("reft/svamp_nl.json")).get(0);
-    Problem py = Datasets.read(SharedData.file("reft/svamp_python_sdp.json")).get(0);
+    Problem nl = Datasets.read(RepoData.file("reft/svamp_nl.json")).get(0);
+    Problem py = Datasets.read(RepoData.file("reft/svamp_python_sdp.json")).get(0);
     assertThat(nl.dataset()).isEqualTo("svamp");
     assertThat(nl.style()).isEqualTo(CotStyle.NCOT);
     assertThat(py.style()).isEqualTo(CotStyle.PCOT);

@@ -29,6 +29,17 @@ class PromptsTest {
   }
 
   @Test
+  void gsm8kMarkupIsStrippedOnceAndStrippingAgainChangesNothing() {
+    String raw = "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\nShe sold 48+24 = <<48+24=72>>72.\n#### 72\n";
+    String clean = Prompts.stripGsm8kMarkup(raw);
+    assertThat(clean).isEqualTo("Natalia sold 48/2 = 24 clips in May.\nShe sold 48+24 = 72.");
+    assertThat(Prompts.stripGsm8kMarkup(clean)).isEqualTo(clean);
+    assertThat(Prompts.ncotTarget(clean, "72")).isEqualTo(Prompts.ncotTarget(raw, "72"));
+    // Not GSM8K markup: a "####" inside a line, single angle brackets.
+    assertThat(Prompts.stripGsm8kMarkup("a #### b\n<203>")).isEqualTo("a #### b\n<203>");
+  }
+
+  @Test
   void pcotTargetIsTheAnnotationWithoutHeaderAndDocstring() {
     String question = "Bob ’ s car gets 10.0 kilometers per gallon .";
     // As in SVAMP: the docstring may differ from the question field in spacing.

@@ -34,7 +34,7 @@ class RealDataGradingTest {
 
   @Test
   void everySvampProgramReturnsItsOwnAnswer() throws Exception {
-    List<Problem> problems = Datasets.read(SharedData.file("reft/svamp_python_sdp.json"));
+    List<Problem> problems = Datasets.read(RepoData.file("reft/svamp_python_sdp.json"));
     assertThat(problems).hasSize(3043).allSatisfy(p -> assertThat(p.style()).isEqualTo(CotStyle.PCOT));
     Grader grader = new Grader(sandbox);
     List<String> failures = new ArrayList<>();
@@ -60,7 +60,7 @@ class RealDataGradingTest {
 
   @Test
   void svampNaturalLanguageAnnotationsScoreCorrectExceptTheTwoJunkOnes() {
-    List<Problem> problems = Datasets.read(SharedData.file("reft/svamp_nl.json"));
+    List<Problem> problems = Datasets.read(RepoData.file("reft/svamp_nl.json"));
     assertThat(problems).hasSize(3076);
     Map<Outcome, Integer> counts = new EnumMap<>(Outcome.class);
     List<String> notCorrect = new ArrayList<>();
@@ -85,7 +85,7 @@ class RealDataGradingTest {
 
   @Test
   void everyGsm8kGoldAnswerParsesAndItsTargetGradesCorrect() {
-    List<Problem> problems = Datasets.read(SharedData.file("gsm8k/train.jsonl"));
+    List<Problem> problems = Datasets.read(RepoData.file("gsm8k/train.jsonl"));
     assertThat(problems).hasSize(7473);
     for (Problem p : problems) {
       assertThat(Answers.parseNumber(p.goldAnswer())).as(p.id()).isPresent();
@@ -105,10 +105,37 @@ class RealDataGradingTest {
 
   @Test
   void testSetsLoadWithoutAnnotations() {
-    List<Problem> svamp = Datasets.read(SharedData.file("reft/svamp_test_set.json"));
-    List<Problem> gsm8k = Datasets.read(SharedData.file("reft/gsm8k_test_set.json"));
+    List<Problem> svamp = Datasets.read(RepoData.file("reft/svamp_test_set.json"));
+    List<Problem> gsm8k = Datasets.read(RepoData.file("reft/gsm8k_test_set.json"));
     assertThat(svamp).hasSize(1000).allSatisfy(p -> assertThat(p.dataset()).isEqualTo("svamp"));
     assertThat(gsm8k).hasSize(1319).allSatisfy(p -> assertThat(p.dataset()).isEqualTo("gsm8k"));
     assertThat(svamp).noneMatch(Problem::hasCot);
+    // MathQA: the same 1,605 problems as multiple choice (options in the question, a letter as answer) and
+    // numeric (no options, the value as answer).
+    List<Problem> mathqa = Datasets.read(RepoData.file("reft/mathqa_test_set.json"));
+    List<Problem> numeric = Datasets.read(RepoData.file("reft/mathqa-numeric_test_set.json"));
+    assertThat(mathqa).hasSize(1605).noneMatch(Problem::hasCot)
+        .allSatisfy(p -> assertThat(p.style()).isEqualTo(CotStyle.MCQ))
+        .allSatisfy(p -> assertThat(Answers.goldLetter(p.goldAnswer())).as(p.id()).isPresent());
+    assertThat(numeric).hasSize(1605).noneMatch(Problem::hasCot)
+        .allSatisfy(p -> assertThat(p.dataset()).isEqualTo("mathqa-numeric"))
+        .allSatisfy(p -> assertThat(Answers.parseNumber(p.goldAnswer())).as(p.id()).isPresent());
+    for (int i = 0; i < mathqa.size(); i++) {
+      assertThat(mathqa.get(i).question()).as(mathqa.get(i).id()).startsWith(numeric.get(i).question());
+    }
+  }
+
+  @Test
+  void gsm8kTestJsonlHasTheAnswersOfTheReftTestSet() {
+    List<Problem> jsonl = Datasets.read(RepoData.file("gsm8k/test.jsonl"));
+    List<Problem> reft = Datasets.read(RepoData.file("reft/gsm8k_test_set.json"));
+    assertThat(jsonl).hasSize(1319).allMatch(Problem::hasCot);
+    assertThat(jsonl.stream().map(Problem::id).toList()).isEqualTo(reft.stream().map(Problem::id).toList());
+    assertThat(jsonl.stream().map(Problem::goldAnswer).toList())
+        .isEqualTo(reft.stream().map(Problem::goldAnswer).toList());
+    for (Problem p : jsonl) {
+      assertThat(Grader.textOnly().grade(CotStyle.NCOT, p.question(), Prompts.target(p), p.goldAnswer()).correct())
+          .as(p.id()).isTrue();
+    }
   }
 }

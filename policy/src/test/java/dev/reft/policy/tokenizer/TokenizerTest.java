@@ -32,7 +32,7 @@ class TokenizerTest {
 
   @BeforeAll
   static void build() throws IOException {
-    Path data = Paths.get(System.getProperty("reft.shared.data", "../../shared/data"));
+    Path data = Paths.get(System.getProperty("reft.data.dir", "../data"));
     JsonNode programs = JSON.readTree(data.resolve("reft/svamp_python_sdp.json").toFile());
     for (int i = 0; i < programs.size(); i++) {
       String program = programs.get(i).get("answer_cot").asText();

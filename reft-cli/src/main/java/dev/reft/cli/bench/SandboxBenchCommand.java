@@ -48,13 +48,13 @@ public final class SandboxBenchCommand implements Callable<Integer> {
   @Option(names = "--warmup", defaultValue = "300", description = "Programs run first and not measured (default: ${DEFAULT-VALUE}).")
   int warmup;
 
-  @Option(names = "--file", description = "P-CoT file (default: <reft.shared.data or ../shared/data>/reft/svamp_python_sdp.json).")
+  @Option(names = "--file", description = "P-CoT file (default: <reft.data.dir or data>/reft/svamp_python_sdp.json).")
   Path file;
 
   @Override
   public Integer call() throws Exception {
     Path data = file != null ? file
-        : Path.of(Settings.lookup("reft.shared.data").orElse("../shared/data"), "reft", "svamp_python_sdp.json");
+        : Path.of(Settings.lookup("reft.data.dir").orElse("data"), "reft", "svamp_python_sdp.json");
     if (!Files.isRegularFile(data)) {
       System.err.println("reft bench sandbox: no such file " + data.toAbsolutePath() + " (use --file)");
       return 2;

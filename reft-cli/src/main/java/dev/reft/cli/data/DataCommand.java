@@ -4,12 +4,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code reft data synth|score|stats}: the built-in synthetic task and the math data files. */
+/**
+ * {@code reft data list|synth|score|stats|gsm8k-ncot}: the data files that ship in {@code data/}, the built-in
+ * synthetic task, and tools for math data files.
+ */
 @Command(
     name = "data",
     mixinStandardHelpOptions = true,
-    description = "Generate the synthetic task, score annotations with the ReFT reward, count items.",
-    subcommands = {SynthCommand.class, ScoreCommand.class, StatsCommand.class})
+    description = "List and check the shipped data, generate the synthetic task, score annotations with the ReFT "
+        + "reward, count items, build an N-CoT file from GSM8K's solutions.",
+    subcommands = {ListCommand.class, SynthCommand.class, ScoreCommand.class, StatsCommand.class,
+        Gsm8kNcotCommand.class})
 public final class DataCommand implements Runnable {
 
   @Spec CommandSpec spec;

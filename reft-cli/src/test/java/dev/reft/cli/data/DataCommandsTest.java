@@ -3,7 +3,10 @@ package dev.reft.cli.data;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.reft.cli.ReftCommand;
+import dev.reft.schemas.CotStyle;
 import dev.reft.tasks.Datasets;
+import dev.reft.tasks.Problem;
+import dev.reft.tasks.Prompts;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -14,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** {@code reft data synth|score|stats} run in-process, with their printed output checked. */
+/** {@code reft data synth|score|stats|gsm8k-ncot} run in-process, with their printed output checked. */
 class DataCommandsTest {
 
   @TempDir Path dir;
@@ -42,10 +45,12 @@ class DataCommandsTest {
     }
   }
 
-  private static Path shared(String relative) {
-    String root = System.getProperty("reft.shared.data");
+  /** A file of the repository's data/ directory, which the parent pom passes as reft.data.dir. */
+  static Path data(String relative) {
+    String root = System.getProperty("reft.data.dir");
     if (root == null) {
-      throw new IllegalStateException("system property reft.shared.data is not set (run with Maven)");
+      throw new IllegalStateException("system property reft.data.dir is not set: run with Maven (the parent pom "
+          + "sets it to the checkout's data/ directory) or pass -Dreft.data.dir=/path/to/checkout/data");
     }
     return Path.of(root, relative);
   }
@@ -83,7 +88,7 @@ class DataCommandsTest {
 
   @Test
   void scoreReportsTheTwoJunkSvampAnnotations() {
-    Run run = reft("data", "score", shared("reft/svamp_nl.json").toString(), "--show", "5");
+    Run run = reft("data", "score", data("reft/svamp_nl.json").toString(), "--show", "5");
     assertThat(run.exit()).isZero();
     assertThat(run.lines()).anyMatch(l -> l.startsWith("svamp_2000 WRONG gold=69.4 extracted=69.32"));
     assertThat(run.last()).isEqualTo(
@@ -91,7 +96,44 @@ class DataCommandsTest {
   }
 
   @Test
+  void gsm8kNcotRebuildsTheShippedFileByteForByteAndKeepsEveryTarget() throws Exception {
+    Path out = dir.resolve("gsm8k_nl_from_solutions.json");
+    Run run = reft("data", "gsm8k-ncot", "--in", data("gsm8k/train.jsonl").toString(), "--out", out.toString());
+    assertThat(run.exit()).isZero();
+    assertThat(run.last()).startsWith("wrote " + out + " (7473 problems");
+    // data/README.md names this command as the one that made the shipped file.
+    assertThat(Files.mismatch(out, data("gsm8k/gsm8k_nl_from_solutions.json"))).isEqualTo(-1L);
+
+    List<Problem> solutions = Datasets.read(data("gsm8k/train.jsonl"));
+    List<Problem> ncot = Datasets.read(out);
+    assertThat(ncot).hasSize(solutions.size());
+    for (int i = 0; i < ncot.size(); i++) {
+      Problem p = ncot.get(i);
+      Problem source = solutions.get(i);
+      assertThat(p.id()).isEqualTo(source.id()).isEqualTo("gsm8k_" + i);
+      assertThat(p.style()).isEqualTo(CotStyle.NCOT);
+      assertThat(p.question()).isEqualTo(source.question());
+      assertThat(p.goldAnswer()).isEqualTo(source.goldAnswer());
+      assertThat(p.hasCot()).as(p.id()).isTrue();
+      assertThat(p.cot()).as(p.id()).doesNotContain("<<", ">>", "####");
+      // The SFT target is the one the GSM8K line itself gives: "Therefore, the answer is: N" appended once.
+      assertThat(Prompts.target(p)).as(p.id()).isEqualTo(Prompts.target(source));
+    }
+    assertThat(Prompts.target(ncot.get(0))).isEqualTo("Natalia sold 48/2 = 24 clips in May.\n"
+        + "Natalia sold 48+24 = 72 clips altogether in April and May.\nTherefore, the answer is: 72");
+  }
+
+  @Test
+  void gsm8kNcotRefusesInputThatIsNotGsm8kJsonl() {
+    assertThat(reft("data", "gsm8k-ncot", "--in", data("reft/svamp_nl.json").toString(),
+        "--out", dir.resolve("x.json").toString()).exit()).isEqualTo(2);
+    assertThat(reft("data", "gsm8k-ncot", "--in", data("gsm8k/test.jsonl").toString(),
+        "--out", dir.resolve("x.jsonl").toString()).exit()).isEqualTo(2);
+    assertThat(dir.resolve("x.json")).doesNotExist();
+  }
+
+  @Test
   void scoreRefusesFilesWithoutAnnotations() {
-    assertThat(reft("data", "score", shared("reft/svamp_test_set.json").toString()).exit()).isEqualTo(2);
+    assertThat(reft("data", "score", data("reft/svamp_test_set.json").toString()).exit()).isEqualTo(2);
   }
 }
