@@ -176,6 +176,15 @@ public final class PpoTrainer implements RolloutTrainer {
     return new Targets(prox, ref, values);
   }
 
+  /**
+   * The learner's log-probs of each rollout's response tokens under the current policy, computed as the update
+   * computes them (at the sampling temperature) — (B, L_i). For checking them against the samplers' behaviour
+   * log-probs.
+   */
+  float[][] scoreResponses(List<Rollout> batch) {
+    return score(batch).proxLogProbs();
+  }
+
   /** log π(a_{t+1} | s_t) at the sampling temperature — (B, T − 1). */
   private NDArray logProbs(NDArray logits, NDArray tokens) {
     return TokenLogProbs.nextTokenLogProbs(TokenLogProbs.withTemperature(logits, hp.temperature()), tokens);

@@ -11,11 +11,11 @@ class GaeTest {
 
   @Test
   void klShapedRewardsPenaliseEveryTokenAndPayTheScoreOnTheLast() {
-    float[][] old = {{-1.0f, -2.0f, -0.5f}, {-0.1f}};
+    float[][] behaviour = {{-1.0f, -2.0f, -0.5f}, {-0.1f}};
     float[][] ref = {{-1.5f, -1.0f, -0.5f}, {-0.3f}};
     float[] scores = {1.0f, 0.1f};
     float beta = 0.05f;
-    float[][] r = Gae.klShapedRewards(old, ref, scores, beta);
+    float[][] r = Gae.klShapedRewards(behaviour, ref, scores, beta);
     // seq 0: kl = (0.5, -1.0, 0.0) → −β·kl = (−0.025, 0.05, 0); last += 1 → 1.0
     assertThat(r[0][0]).isCloseTo(-0.025f, within(1e-7f));
     assertThat(r[0][1]).isCloseTo(0.05f, within(1e-7f));
@@ -75,6 +75,127 @@ class GaeTest {
     assertThat(Gae.explainedVariance(new float[][] {{1f, 2f, 3f}}, returns)).isCloseTo(1.0, within(1e-9));
     // V = mean(R) = 2 everywhere: Var(R − V) = Var(R) → 0
     assertThat(Gae.explainedVariance(new float[][] {{2f, 2f, 2f}}, returns)).isCloseTo(0.0, within(1e-9));
+  }
+
+  @Test
+  void leaveOneOutComparesEachSampleWithTheOthersOfItsQuestion() {
+    float[][] rewards = {{0f, 1.0f}, {0.1f}, {-0.05f, 0f}, {0.5f}, {0.2f, 0.3f}};
+    int[] groups = {0, 0, 0, 1, 1};
+    float[][] a = Gae.leaveOneOut(rewards, groups, 1.0f);
+    // Question 0: G_0 = 1.0, 0.1, −0.05. Baselines: (0.1 − 0.05)/2 = 0.025, (1.0 − 0.05)/2 = 0.475,
+    // (1.0 + 0.1)/2 = 0.55. Returns-to-go: (1.0, 1.0), (0.1), (−0.05, 0).
+    assertThat(a[0]).containsExactly(new float[] {0.975f, 0.975f}, within(1e-6f));
+    assertThat(a[1]).containsExactly(new float[] {-0.375f}, within(1e-6f));
+    assertThat(a[2]).containsExactly(new float[] {-0.6f, -0.55f}, within(1e-6f));
+    // Question 1: G_0 = 0.5 and 0.5, so each baseline is 0.5; returns-to-go (0.5) and (0.5, 0.3).
+    assertThat(a[3]).containsExactly(new float[] {0f}, within(1e-6f));
+    assertThat(a[4]).containsExactly(new float[] {0f, -0.2f}, within(1e-6f));
+    assertThatThrownBy(() -> Gae.leaveOneOut(new float[][] {{1f}, {1f}}, new int[] {0, 1}, 1f))
+        .hasMessageContaining("at least 2 samples per question");
+  }
+
+  /**
+   * The KL term under policy lag. Tokens are drawn from a behaviour policy μ that lags the learner; the learner's
+   * proximal policy π_prox has moved further from the reference than μ. Over many sampled sequences, the penalty's
+   * estimate — from the behaviour log-probs — approaches KL(μ‖π_ref) per token, which is never negative; the
+   * estimate from the proximal log-probs that the learner used to feed it approaches KL(μ‖π_ref) − KL(μ‖π_prox),
+   * negative here.
+   */
+  @Test
+  void underLagTheKlEstimateComesFromTheBehaviourPolicyAndIsNeverNegative() {
+    java.util.Random random = new java.util.Random(11);
+    for (int trial = 0; trial < 20; trial++) {
+      int vocab = 4 + random.nextInt(4);
+      double[] ref = softmax(randomLogits(random, vocab, 1.0));
+      double[] drift = randomLogits(random, vocab, 1.5);
+      double[] behaviour = softmax(add(log(ref), drift, 0.5)); //   μ: half-way along the drift
+      double[] prox = softmax(add(log(ref), drift, 1.0)); //        π_prox: all the way
+      int sequences = 4_000;
+      int length = 5;
+      float[][] mu = new float[sequences][length];
+      float[][] refLp = new float[sequences][length];
+      float[][] proxLp = new float[sequences][length];
+      for (int i = 0; i < sequences; i++) {
+        for (int t = 0; t < length; t++) {
+          int token = draw(random, behaviour);
+          mu[i][t] = (float) Math.log(behaviour[token]);
+          refLp[i][t] = (float) Math.log(ref[token]);
+          proxLp[i][t] = (float) Math.log(prox[token]);
+        }
+      }
+      double exact = length * kl(behaviour, ref);
+      double estimate = Gae.klToReference(mu, refLp);
+      assertThat(estimate).as("trial %d", trial).isCloseTo(exact, within(0.05 + 0.1 * exact)).isGreaterThan(-0.02);
+      double proximal = Gae.klToReference(proxLp, refLp);
+      assertThat(proximal).as("the proximal estimate, trial %d", trial)
+          .isCloseTo(length * (kl(behaviour, ref) - kl(behaviour, prox)), within(0.05 + 0.1 * exact));
+      // The rewards carry exactly −β times the behaviour estimate, spread over the tokens.
+      float[][] rewards = Gae.klShapedRewards(mu, refLp, new float[sequences], 0.05f);
+      double penalty = 0;
+      for (float[] row : rewards) {
+        for (float r : row) {
+          penalty += r;
+        }
+      }
+      assertThat(penalty / sequences).isCloseTo(-0.05 * estimate, within(1e-4));
+    }
+  }
+
+  private static double[] randomLogits(java.util.Random random, int n, double scale) {
+    double[] x = new double[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = scale * random.nextGaussian();
+    }
+    return x;
+  }
+
+  private static double[] add(double[] a, double[] b, double weight) {
+    double[] out = new double[a.length];
+    for (int i = 0; i < a.length; i++) {
+      out[i] = a[i] + weight * b[i];
+    }
+    return out;
+  }
+
+  private static double[] log(double[] p) {
+    double[] out = new double[p.length];
+    for (int i = 0; i < p.length; i++) {
+      out[i] = Math.log(p[i]);
+    }
+    return out;
+  }
+
+  private static double[] softmax(double[] logits) {
+    double max = java.util.Arrays.stream(logits).max().orElseThrow();
+    double[] out = new double[logits.length];
+    double sum = 0;
+    for (int i = 0; i < logits.length; i++) {
+      out[i] = Math.exp(logits[i] - max);
+      sum += out[i];
+    }
+    for (int i = 0; i < out.length; i++) {
+      out[i] /= sum;
+    }
+    return out;
+  }
+
+  private static double kl(double[] p, double[] q) {
+    double kl = 0;
+    for (int i = 0; i < p.length; i++) {
+      kl += p[i] * Math.log(p[i] / q[i]);
+    }
+    return kl;
+  }
+
+  private static int draw(java.util.Random random, double[] p) {
+    double u = random.nextDouble();
+    for (int i = 0; i < p.length; i++) {
+      u -= p[i];
+      if (u <= 0) {
+        return i;
+      }
+    }
+    return p.length - 1;
   }
 
   @Test
