@@ -14,10 +14,15 @@ final class LearnerRig {
 
   private LearnerRig() {}
 
-  /** Learner settings for a small synthetic run writing checkpoints under {@code dir}. */
+  /**
+   * Learner settings for a small synthetic run writing checkpoints under {@code dir}. The ITs use the small
+   * {@code orders} task (no facts added to the training set) so that their warm-ups stay short; the default
+   * {@code paths} task has its own tests in {@code tasks}.
+   */
   static Map<String, String> settings(String run, Path dir, int trainSize) {
     return new HashMap<>(Map.of(
         "reft.learner.run-id", run,
+        "reft.learner.synthetic.task", "orders",
         "reft.learner.checkpoint-dir", dir.resolve("checkpoints").toString(),
         "reft.learner.synthetic.train-size", Integer.toString(trainSize),
         "reft.learner.synthetic.test-size", "20",

@@ -6,9 +6,11 @@ import dev.reft.kafka.local.LocalKafkaBroker;
 import dev.reft.kafka.local.ServiceProcess;
 import dev.reft.kafka.local.TopicReader;
 import dev.reft.kafka.local.WithKafkaBroker;
+import dev.reft.learner.metrics.Metric;
 import dev.reft.learner.store.CheckpointStore;
 import dev.reft.learner.store.LearnerState;
 import dev.reft.schemas.LearnerUpdate;
+import dev.reft.schemas.Outcome;
 import dev.reft.schemas.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,11 +55,19 @@ class OnlineStIT {
     List<Map<String, Double>> metrics = updates.stream().map(ConsumerRecord::value)
         .filter(u -> "online-st".equals(u.getMode())).map(LearnerUpdate::getMetrics).toList();
     assertThat(metrics).hasSize(4);
-    for (Map<String, Double> m : metrics) {
-      // Exactly the correct samples of the batch (accuracy × 32) were trained on.
-      assertThat(m.get("trained_samples")).isEqualTo(Math.round(m.get("accuracy") * 32) * 1.0);
-    }
-    double trained = metrics.stream().mapToDouble(m -> m.get("trained_samples")).sum();
+    double trained = metrics.stream().mapToDouble(m -> m.get(Metric.TRAINED_SAMPLES.key())).sum();
+    // Independently: the CORRECT trajectories of the run on the rewarded topic that the learner consumed. With as
+    // many requests in flight as a batch has questions, every batch is exactly the answers to its own requests,
+    // none is stale and nothing is held at the end.
+    assertThat(last.pendingOffsets()).isEmpty();
+    long correctConsumed = TopicReader.readAll(broker.bootstrapServers(), Topics.TRAJECTORIES_REWARDED.defaultName(),
+            Topics.TRAJECTORIES_REWARDED.keySerde().deserializer(), Topics.TRAJECTORIES_REWARDED.valueSerde().deserializer(),
+            Duration.ofSeconds(30)).stream()
+        .filter(r -> RUN.equals(r.value().getTrajectory().getRunId()))
+        .filter(r -> r.offset() < last.rewardedOffsets().get(r.partition()))
+        .filter(r -> r.value().getOutcome() == Outcome.CORRECT)
+        .count();
+    assertThat(trained).as("SFT steps on exactly the correct samples consumed").isEqualTo((double) correctConsumed);
     System.out.printf("OnlineStIT: trained on %.0f correct samples of %d%n", trained, 4 * 32);
     assertThat(trained)
         .as("a 15-epoch warm-up answers some training questions correctly").isPositive();

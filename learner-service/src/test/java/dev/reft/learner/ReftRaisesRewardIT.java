@@ -6,6 +6,7 @@ import dev.reft.kafka.local.LocalKafkaBroker;
 import dev.reft.kafka.local.ServiceProcess;
 import dev.reft.kafka.local.TopicReader;
 import dev.reft.kafka.local.WithKafkaBroker;
+import dev.reft.learner.metrics.Metric;
 import dev.reft.schemas.LearnerUpdate;
 import dev.reft.schemas.Topics;
 import java.nio.file.Path;
@@ -64,11 +65,11 @@ class ReftRaisesRewardIT {
     double first = meanReward(updates.subList(0, WINDOW));
     double last = meanReward(updates.subList(UPDATES - WINDOW, UPDATES));
     System.out.printf("ReftRaisesRewardIT: mean reward %.3f -> %.3f, sample accuracy %.3f -> %.3f (first vs last %d updates)%n",
-        first, last, mean(updates.subList(0, WINDOW), "accuracy"), mean(updates.subList(UPDATES - WINDOW, UPDATES), "accuracy"), WINDOW);
-    assertThat(updates).allMatch(u -> u.getMetrics().containsKey("kl_to_ref"), "KL to the reference is tracked");
+        first, last, mean(updates.subList(0, WINDOW), Metric.ACCURACY), mean(updates.subList(UPDATES - WINDOW, UPDATES), Metric.ACCURACY), WINDOW);
+    assertThat(updates).allMatch(u -> u.getMetrics().containsKey(Metric.KL_TO_REF.key()), "KL to the reference is tracked");
     assertThat(last).as("mean reward of the last %d updates vs the first %d (%.3f)", WINDOW, WINDOW, first).isGreaterThan(first + 0.02);
-    assertThat(mean(updates.subList(UPDATES - WINDOW, UPDATES), "accuracy")).as("accuracy of the samples rises")
-        .isGreaterThan(mean(updates.subList(0, WINDOW), "accuracy"));
+    assertThat(mean(updates.subList(UPDATES - WINDOW, UPDATES), Metric.ACCURACY)).as("accuracy of the samples rises")
+        .isGreaterThan(mean(updates.subList(0, WINDOW), Metric.ACCURACY));
   }
 
   private static boolean isReft(LearnerUpdate u) {
@@ -76,10 +77,10 @@ class ReftRaisesRewardIT {
   }
 
   private static double meanReward(List<LearnerUpdate> updates) {
-    return mean(updates, "reward_mean");
+    return mean(updates, Metric.REWARD_MEAN);
   }
 
-  private static double mean(List<LearnerUpdate> updates, String metric) {
-    return updates.stream().mapToDouble(u -> u.getMetrics().get(metric)).average().orElseThrow();
+  private static double mean(List<LearnerUpdate> updates, Metric metric) {
+    return updates.stream().mapToDouble(u -> u.getMetrics().get(metric.key())).average().orElseThrow();
   }
 }

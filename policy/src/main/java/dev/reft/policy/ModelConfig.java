@@ -142,7 +142,7 @@ public record ModelConfig(
 
   /**
    * The number of trainable scalars: embeddings, attention and MLP projections, RMSNorm weights, the LM
-   * head when untied, and the value head.
+   * head when untied, and the value head (weight and bias).
    *
    * @return the parameter count
    */
@@ -151,7 +151,7 @@ public record ModelConfig(
     long kv = (long) kvHeads * headDim();
     long perLayer = d * d /* q */ + 2 * d * kv /* k, v */ + d * d /* o */ + 3 * d * hiddenDim /* gate, up, down */ + 2 * d /* norms */;
     long embed = (long) vocabSize * d;
-    return embed + layers * perLayer + d /* final norm */ + (tieEmbeddings ? 0 : embed) + d /* value head */;
+    return embed + layers * perLayer + d /* final norm */ + (tieEmbeddings ? 0 : embed) + d + 1 /* value head and bias */;
   }
 
   /**

@@ -103,7 +103,7 @@ class LlamaDecoderTest {
     assertThat(model.namedParameters().keySet())
         .startsWith("model.embed_tokens.weight", "model.layers.0.input_layernorm.weight", "model.layers.0.self_attn.q_proj.weight")
         .contains("model.layers.1.mlp.down_proj.weight", "model.norm.weight", "lm_head.weight")
-        .endsWith("v_head.weight");
+        .endsWith("v_head.weight", "v_head.bias");
     assertThat(model.namedParameters().get("model.layers.0.self_attn.k_proj.weight").getShape()).isEqualTo(new Shape(16, 32)); // 2 kv heads × 8
     assertThat(model.parameterCount()).isEqualTo(model.config().parameterCount());
   }

@@ -386,6 +386,7 @@ public final class RolloutLoop {
     version++;
     step++;
     stats.put(Metric.UPDATE_SECONDS, (System.nanoTime() - t0) / 1e9);
+    stats.put(Metric.TRAJECTORIES, (double) batch.size());
     stats.put(Metric.POLICY_LAG_MEAN, lags.stream().mapToLong(Long::longValue).average().orElse(0));
     stats.put(Metric.POLICY_LAG_MAX, (double) lags.stream().mapToLong(Long::longValue).max().orElse(0));
     stats.put(Metric.REQUESTS_IN_FLIGHT, (double) inFlight.size());

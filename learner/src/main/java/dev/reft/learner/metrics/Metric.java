@@ -31,6 +31,7 @@ public enum Metric {
   TOKENS_PER_SECOND("training tokens per second of the update"),
   // Rollout loop.
   UPDATE_SECONDS("wall time of the update"),
+  TRAJECTORIES("trajectories trained on in the update (the K samples of each question, less dropped ones)"),
   POLICY_LAG_MEAN("mean versions between the sampling policy and the learner's"),
   POLICY_LAG_MAX("largest policy lag in the batch"),
   REQUESTS_IN_FLIGHT("rollout requests outstanding"),
