@@ -152,29 +152,45 @@ public final class Evaluator {
       List<Sample> samples = sampler.generate(prompts, params, rngs);
       for (int i = 0; i < chunk.size(); i++) {
         Problem p = chunk.get(i);
-        // In the order answers first appear, so a tie goes to the answer sampled first.
-        Map<String, Integer> votes = new LinkedHashMap<>();
-        Map<String, Boolean> isCorrect = new HashMap<>();
+        List<Grade> grades = new ArrayList<>(k);
         for (int s = 0; s < k; s++) {
-          Grade g = grade(p, style, samples.get(i * k + s));
-          if (g.extractedAnswer() == null) {
-            continue;
-          }
-          String answer = normalise(g.extractedAnswer());
-          votes.merge(answer, 1, Integer::sum);
-          isCorrect.putIfAbsent(answer, g.outcome() == Outcome.CORRECT);
+          grades.add(grade(p, style, samples.get(i * k + s)));
         }
-        String majority = null;
-        for (Map.Entry<String, Integer> v : votes.entrySet()) {
-          if (majority == null || v.getValue() > votes.get(majority)) {
-            majority = v.getKey();
-          }
-        }
-        correct += majority != null && isCorrect.get(majority) ? 1 : 0;
+        Grade majority = majority(grades);
+        correct += majority != null && majority.outcome() == Outcome.CORRECT ? 1 : 0;
       }
       progress.accept(problems.size() + from + chunk.size());
     }
     return correct / (double) Math.max(1, problems.size());
+  }
+
+  /**
+   * The majority answer of one problem's samples, as the grade of the first sample that gave it: answers equal
+   * after {@link #normalise} vote together, a tie goes to the answer sampled first, samples without an answer do
+   * not vote.
+   *
+   * @param grades the grades of the K samples, in sampling order
+   * @return the first grade carrying the majority answer, or null when no sample has an answer
+   */
+  static Grade majority(List<Grade> grades) {
+    // In the order answers first appear, so a tie goes to the answer sampled first.
+    Map<String, Integer> votes = new LinkedHashMap<>();
+    Map<String, Grade> first = new HashMap<>();
+    for (Grade g : grades) {
+      if (g.extractedAnswer() == null) {
+        continue;
+      }
+      String answer = normalise(g.extractedAnswer());
+      votes.merge(answer, 1, Integer::sum);
+      first.putIfAbsent(answer, g);
+    }
+    String majority = null;
+    for (Map.Entry<String, Integer> v : votes.entrySet()) {
+      if (majority == null || v.getValue() > votes.get(majority)) {
+        majority = v.getKey();
+      }
+    }
+    return majority == null ? null : first.get(majority);
   }
 
   private Grade grade(Problem p, CotStyle style, Sample s) {
