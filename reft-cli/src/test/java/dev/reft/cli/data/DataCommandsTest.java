@@ -63,12 +63,21 @@ class DataCommandsTest {
       assertThat(dir.resolve("synthetic_" + split + "_nl.json")).isRegularFile();
       assertThat(dir.resolve("synthetic_" + split + "_python_sdp.json")).isRegularFile();
     }
-    assertThat(Datasets.read(dir.resolve("synthetic_train_nl.json"))).hasSize(60);
+    // The 60 problems asked for, plus the paths task's single-step facts (one step each).
+    var train = Datasets.read(dir.resolve("synthetic_train_nl.json"));
+    long facts = train.stream().filter(p -> p.difficulty() == 1).count();
+    assertThat(facts).isGreaterThan(400);
+    assertThat(train).hasSize(60 + (int) facts);
     assertThat(Files.readString(dir.resolve("synthetic_hard_python_sdp.json"))).contains("def solution():");
 
     Run nl = reft("data", "score", dir.resolve("synthetic_train_nl.json").toString());
-    assertThat(nl.last()).isEqualTo(
-        "items=60 correct=60 wrong=0 no_answer=0 exec_error=0 timeout=0 violation=0 accuracy=1.0000");
+    assertThat(nl.last()).isEqualTo("items=" + train.size() + " correct=" + train.size()
+        + " wrong=0 no_answer=0 exec_error=0 timeout=0 violation=0 accuracy=1.0000");
+    Run orders = reft("data", "synth", "--task", "orders", "--out", dir.resolve("orders").toString(), "--train", "60",
+        "--test", "5", "--hard", "0");
+    assertThat(orders.exit()).isZero();
+    assertThat(Datasets.read(dir.resolve("orders").resolve("synthetic_train_nl.json"))).hasSize(60);
+    assertThat(reft("data", "synth", "--task", "sums", "--out", dir.toString()).exit()).isEqualTo(2);
     Run py = reft("data", "score", dir.resolve("synthetic_hard_python_sdp.json").toString(), "--workers", "1");
     assertThat(py.last()).isEqualTo(
         "items=10 correct=10 wrong=0 no_answer=0 exec_error=0 timeout=0 violation=0 accuracy=1.0000");
