@@ -175,6 +175,10 @@ public interface LearnerSettings {
     @WithDefault("300s")
     Duration requestTimeout();
 
+    /** Evaluate on the whole held-out split (greedy and voting@K) after the last update. */
+    @WithDefault("true")
+    boolean finalEval();
+
     /** Online-ST: learning rate of the SFT steps on correct samples. */
     @WithDefault("3e-4")
     double stLearningRate();

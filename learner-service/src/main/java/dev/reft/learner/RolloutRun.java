@@ -79,9 +79,8 @@ final class RolloutRun {
       Evaluator evaluator = ctx.evaluator(tokenizer);
       RolloutLoop.AfterUpdate after = (version, stats, loopState) -> {
         stats.put(Metric.VERSION, (double) version);
-        ctx.publish.update(mode, version, loopState.step(), stats, loopState.counters());
-        Log.infof("%s v%d: %s", mode, version, line(stats));
         boolean last = version >= totalUpdates;
+        long t0 = System.nanoTime();
         if (version % settings.reft().publishEvery() == 0 || last) {
           try {
             Checkpoint c = ctx.store.write(version, policy, tokenizer, optimizer, loopState);
@@ -90,6 +89,7 @@ final class RolloutRun {
             throw new UncheckedIOException("cannot write checkpoint " + version, e);
           }
         }
+        long t1 = System.nanoTime();
         int every = settings.reft().evalEvery();
         if (every > 0 && version % every == 0 && !last) {
           int votingEvery = settings.eval().votingEvery();
@@ -98,9 +98,13 @@ final class RolloutRun {
           ctx.publish.evaluation(r, version, loopState.step(), mode, ctx.data.testName());
           Log.infof("eval v%d: greedy accuracy %.3f on %d held-out problems", version, r.greedyAccuracy(), r.problems());
         }
+        stats.put(Metric.CHECKPOINT_SECONDS, (t1 - t0) / 1e9);
+        stats.put(Metric.EVAL_SECONDS, (System.nanoTime() - t1) / 1e9);
+        ctx.publish.update(mode, version, loopState.step(), stats, loopState.counters());
+        Log.infof("%s v%d: %s", mode, version, line(stats));
       };
       loop.run(totalUpdates, trainer, after, running);
-      if (loop.version() >= totalUpdates && running.getAsBoolean()) {
+      if (loop.version() >= totalUpdates && running.getAsBoolean() && settings.reft().finalEval()) {
         ctx.finalEvaluation(evaluator, policy, loop.version(), loop.step(), mode);
       }
     }

@@ -83,6 +83,7 @@ public final class RolloutLoop {
   private final List<Rollout> ready = new ArrayList<>();
   private int readyQuestions;
   private final List<Long> lags = new ArrayList<>();
+  private long lastUpdateEnd = System.nanoTime();
   /**
    * After a resume: per partition, the stored offset below which only the held records ({@link #replaying}) are
    * taken again; everything else below it was handled before the checkpoint.
@@ -233,6 +234,7 @@ public final class RolloutLoop {
       for (TopicPartition tp : partitions) {
         consumer.seek(tp, nextOffsets.getOrDefault(tp.partition(), 0L));
       }
+      lastUpdateEnd = System.nanoTime();
       while (version < targetVersion && running.getAsBoolean()) {
         topUp();
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
@@ -379,6 +381,7 @@ public final class RolloutLoop {
     ready.clear();
     readyQuestions = 0;
     long t0 = System.nanoTime();
+    double waited = (t0 - lastUpdateEnd) / 1e9;
     Map<Metric, Double> stats = Metric.newMap();
     if (!batch.isEmpty()) {
       stats.putAll(trainer.update(batch, rng));
@@ -387,11 +390,13 @@ public final class RolloutLoop {
     step++;
     stats.put(Metric.UPDATE_SECONDS, (System.nanoTime() - t0) / 1e9);
     stats.put(Metric.TRAJECTORIES, (double) batch.size());
+    stats.put(Metric.WAIT_SECONDS, waited);
     stats.put(Metric.POLICY_LAG_MEAN, lags.stream().mapToLong(Long::longValue).average().orElse(0));
     stats.put(Metric.POLICY_LAG_MAX, (double) lags.stream().mapToLong(Long::longValue).max().orElse(0));
     stats.put(Metric.REQUESTS_IN_FLIGHT, (double) inFlight.size());
     lags.clear();
     after.accept(version, stats, state());
+    lastUpdateEnd = System.nanoTime();
   }
 
   /** The loop's resumable state now (consistent right after an update). */

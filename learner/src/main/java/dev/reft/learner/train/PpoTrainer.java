@@ -69,6 +69,7 @@ public final class PpoTrainer implements RolloutTrainer {
     long t0 = System.nanoTime();
     int b = batch.size();
     Targets before = score(batch);
+    long scored = System.nanoTime();
 
     float[] scores = new float[b];
     float[][] behaviour = new float[b][];
@@ -130,6 +131,8 @@ public final class PpoTrainer implements RolloutTrainer {
     stats.put(Metric.RESPONSE_LENGTH, batch.stream().mapToInt(r -> r.response().length).average().orElse(0));
     stats.put(Metric.LEARNING_RATE, optimizer.learningRate());
     stats.put(Metric.TOKENS_PER_SECOND, tokensTrained / ((System.nanoTime() - t0) / 1e9));
+    stats.put(Metric.SCORE_SECONDS, (scored - t0) / 1e9);
+    stats.put(Metric.PPO_SECONDS, (System.nanoTime() - scored) / 1e9);
     return stats;
   }
 
