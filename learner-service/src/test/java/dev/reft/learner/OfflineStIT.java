@@ -45,7 +45,8 @@ class OfflineStIT {
   void trainsOnlyOnTheCorrectTrajectoriesOfTheReplayedRun(LocalKafkaBroker broker, @TempDir Path dir) throws Exception {
     broker.createTopics(Topics.newTopics(key -> Optional.empty(), (short) 1));
     Path checkpoints = dir.resolve("checkpoints");
-    List<Problem> problems = SyntheticTask.generate(SyntheticConfig.defaults(5).withSizes(60, 10, 5)).train(CotStyle.NCOT);
+    List<Problem> problems = SyntheticTask.generate(SyntheticConfig.defaults(SyntheticConfig.Task.ORDERS, 5).withSizes(60, 10, 5))
+        .train(CotStyle.NCOT);
     PolicyTokenizer tokenizer = TokenizerBuilder.builder().build(TrainingData.corpus(problems, CotStyle.NCOT));
     try (PolicyModel model = PolicyModel.create(ModelConfig.tiny(tokenizer.vocabSize()), 9)) {
       Checkpoint.writer(model, tokenizer).metadata("version", "0").metadata("mode", "sft")
@@ -71,20 +72,22 @@ class OfflineStIT {
 
     try (ServiceProcess learner = ServiceProcess.start("learner-service",
         Path.of("target", "quarkus-app", "quarkus-run.jar"), LocalKafkaBroker.freePort(),
-        Map.of("reft.learner.mode", "offline-st",
-            "reft.learner.run-id", "offline",
-            "reft.learner.offline-st.source-run", "source",
-            "reft.learner.offline-st.epochs", "1",
-            "reft.learner.checkpoint-dir", checkpoints.toString(),
-            "reft.learner.synthetic.train-size", "60",
-            "reft.learner.synthetic.test-size", "10",
-            "reft.learner.synthetic.hard-size", "5",
-            "reft.learner.eval.voting-k", "0",
-            "reft.learner.threads", "1"),
+        Map.ofEntries(
+            Map.entry("reft.learner.mode", "offline-st"),
+            Map.entry("reft.learner.run-id", "offline"),
+            Map.entry("reft.learner.offline-st.source-run", "source"),
+            Map.entry("reft.learner.offline-st.epochs", "1"),
+            Map.entry("reft.learner.checkpoint-dir", checkpoints.toString()),
+            Map.entry("reft.learner.synthetic.task", "orders"),
+            Map.entry("reft.learner.synthetic.train-size", "60"),
+            Map.entry("reft.learner.synthetic.test-size", "10"),
+            Map.entry("reft.learner.synthetic.hard-size", "5"),
+            Map.entry("reft.learner.eval.voting-k", "0"),
+            Map.entry("reft.learner.threads", "1")),
         Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers()), "2g", dir.resolve("offline-st.log"))) {
       assertThat(learner.process().waitFor(300, TimeUnit.SECONDS)).isTrue();
       assertThat(learner.process().exitValue()).as("log:%n%s", learner.tail(40)).isZero();
-      assertThat(learner.tail(200)).contains("training on the " + correct + " CORRECT ones");
+      assertThat(learner.tail(200)).contains("keeping the " + correct + " CORRECT ones");
     }
     CheckpointStore offline = new CheckpointStore(checkpoints, "offline", 5);
     assertThat(offline.open(0).orElseThrow().identity()).as("version 0 is the starting policy")

@@ -9,7 +9,8 @@ import picocli.CommandLine.Spec;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks: print throughput and latency figures.",
-    subcommands = {SandboxBenchCommand.class, PolicyBenchCommand.class, RewardBenchCommand.class})
+    subcommands = {SandboxBenchCommand.class, PolicyBenchCommand.class, RewardBenchCommand.class,
+        dev.reft.cli.demo.PipelineBenchCommand.class})
 public final class BenchCommand implements Runnable {
 
   @Spec CommandSpec spec;
