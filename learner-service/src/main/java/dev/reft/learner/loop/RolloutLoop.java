@@ -363,17 +363,17 @@ public final class RolloutLoop {
     f.keptLags.add(lag);
   }
 
-  /** Moves a request's kept samples to the next batch as one question. */
+  /** Moves a request's kept samples to the next batch as one question (none kept: it is only closed). */
   private void release(String requestId) {
     InFlight f = inFlight.remove(requestId);
     if (f == null) {
       return;
     }
-    if (!f.kept.isEmpty()) {
+    if (!f.kept.isEmpty()) { // a question whose samples were all stale or empty does not count towards a batch
       ready.addAll(f.kept);
       lags.addAll(f.keptLags);
+      readyQuestions++;
     }
-    readyQuestions++;
   }
 
   private void update(RolloutTrainer trainer, AfterUpdate after) {
