@@ -8,7 +8,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Answer extraction and comparison, as in DESIGN.md §1.
+ * Answer extraction and comparison, as the official ReFT code does them.
  *
  * <ul>
  *   <li>N-CoT: the number right after the last {@code answer is} (case-insensitive, optional colon), tolerant of

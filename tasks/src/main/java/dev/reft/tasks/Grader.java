@@ -10,7 +10,7 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The ReFT reward rule (DESIGN.md §1): 1 if the extracted answer equals the gold answer ({@code |pred - gold|
+ * The ReFT reward rule (Luong et al., 2024; the official code): 1 if the extracted answer equals the gold answer ({@code |pred - gold|
  * <= 1e-2}, or the same option letter for MCQ), 0.1 if an answer was extracted but is wrong, 0 if none could
  * be extracted (P-CoT: exception, timeout, sandbox violation, non-numeric return value).
  *

@@ -6,7 +6,7 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
- * The ReFT prompt and target formats (DESIGN.md §1), shared by the learner (SFT targets), the samplers
+ * The ReFT prompt and target formats (those of the official ReFT code), shared by the learner (SFT targets), the samplers
  * (prompts) and the reward service (programs to execute).
  *
  * <pre>
