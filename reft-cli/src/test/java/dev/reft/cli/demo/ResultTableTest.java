@@ -36,18 +36,37 @@ class ResultTableTest {
   @Test
   void eachRowShowsItsRunsFinalEvaluation() {
     String text = table.text(evals);
-    assertThat(text).containsPattern("warm-up +v0 +30\\.0% +28\\.0% +4\\.0%");
-    assertThat(text).containsPattern("SFT +v0 +41\\.0% +39\\.0% +-");
-    assertThat(text).containsPattern("ReFT +v150 +36\\.0% +35\\.0% +5\\.0%");
+    assertThat(text).containsPattern("warm-up +v0 +30\\.0% +28\\.0% +- +4\\.0%");
+    assertThat(text).containsPattern("SFT +v0 +41\\.0% +39\\.0% +- +-");
+    assertThat(text).containsPattern("ReFT +v150 +36\\.0% +35\\.0% +- +5\\.0%");
     assertThat(text).containsPattern("Online-ST +\\(not run\\)");
-    assertThat(text).contains("voting@8");
+    assertThat(text).contains("voting@8").contains("cheapest path");
   }
 
   @Test
   void markdownHasTheSameRows() {
     String md = table.markdown(evals);
-    assertThat(md).contains("| ReFT | `t-reft` | v150 | 36.0% | 35.0% | 5.0% |");
-    assertThat(md).contains("| Online-ST | `t-online-st` | not run | - | - | - |");
+    assertThat(md).contains("| ReFT | `t-reft` | v150 | 36.0% | 35.0% | - | 5.0% |");
+    assertThat(md).contains("| Online-ST | `t-online-st` | not run | - | - | - | - |");
     assertThat(md.lines()).hasSize(2 + 4);
+  }
+
+  @Test
+  void seedsAreSummarisedAsMeanAndStandardError() {
+    EvalResult seed1 = withPaths(eval("s1", "reft", 150, "synthetic-test", 0.40, 0.38, 1), 0.60);
+    EvalResult seed2 = withPaths(eval("s2", "reft", 150, "synthetic-test", 0.44, 0.42, 2), 0.70);
+    EvalResult seed3 = withPaths(eval("s3", "reft", 150, "synthetic-test", 0.45, null, 3), 0.65);
+    ResultTable seeds = new ResultTable(8).row("ReFT", "reft", List.of("s1", "s2", "s3", "s4"));
+    // greedy 40, 44, 45: mean 43, sample sd √((9 + 1 + 4) / 2) = √7 = 2.6458, s.e. 2.6458 / √3 = 1.5275
+    // voting 38, 42 (seed 3 has none): mean 40, sd √8, s.e. 2.0; cheapest path 60, 70, 65: mean 65, s.e. 2.8868
+    // seed 4 has no result at all: every cell says how many seeds it averages.
+    assertThat(seeds.text(List.of(seed1, seed2, seed3)))
+        .contains("43.0 ± 1.5 (3)").contains("40.0 ± 2.0 (2)").contains("65.0 ± 2.9 (3)");
+    assertThat(ResultTable.MeanAndError.of(List.of(5.0)).standardError()).isZero();
+  }
+
+  private static EvalResult withPaths(EvalResult e, double share) {
+    e.setCheapestPathShare(share);
+    return e;
   }
 }
