@@ -48,10 +48,21 @@ class RunOptionsTest {
   }
 
   @Test
+  void theTaskReachesTheLearner() {
+    RunOptions defaults = parse();
+    assertThat(DemoCommand.learnerSettings(defaults.resolve(), defaults, "r", Path.of("ck")))
+        .containsEntry("reft.learner.synthetic.task", "paths");
+    RunOptions orders = parse("--task", "ORDERS");
+    assertThat(DemoCommand.learnerSettings(orders.resolve(), orders, "r", Path.of("ck")))
+        .containsEntry("reft.learner.synthetic.task", "orders");
+  }
+
+  @Test
   void badValuesAreRefusedWithTheReason() {
     assertThatThrownBy(() -> parse("--style", "latex").resolve()).hasMessageContaining("ncot or pcot");
     assertThatThrownBy(() -> parse("--preset", "huge").resolve()).hasMessageContaining("unknown preset 'huge'");
     assertThatThrownBy(() -> parse("--warmup-epochs", "21").resolve()).hasMessageContaining("1..20");
     assertThatThrownBy(() -> parse("--updates", "0").resolve()).hasMessageContaining("at least 1");
+    assertThatThrownBy(() -> parse("--task", "sums").resolve()).hasMessageContaining("--task must be paths or orders");
   }
 }
