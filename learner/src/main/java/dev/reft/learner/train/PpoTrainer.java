@@ -27,8 +27,9 @@ import java.util.Map;
  * One ReFT update from a batch of graded rollouts:
  *
  * <ol>
- *   <li>score the batch with the policy before the update (π_prox: log-probs and values, no gradient) and
- *       with the frozen reference π_ref, all at the sampling temperature;
+ *   <li>score the batch with the policy before the update (π_prox: log-probs and values) and with the frozen
+ *       reference π_ref, all at the sampling temperature (with one mini-batch per epoch, the default, π_prox comes
+ *       from the first gradient step's own forward pass);
  *   <li>KL-shaped rewards from the behaviour log-probs ({@link Gae#klShapedRewards}), then advantages: GAE with
  *       the value head (ReFT) or the leave-one-out group baseline (the RLOO variant), whitened over the batch;
  *   <li>{@code ppoEpochs} passes over shuffled mini-batches of the clipped PPO loss ({@link PpoLoss}); by default
@@ -45,8 +46,16 @@ public final class PpoTrainer implements RolloutTrainer {
   private final AdamW optimizer;
   private final ReftHyperparameters hp;
   private final int padId;
+  private final boolean fuseFirstStep;
 
   public PpoTrainer(PolicyModel policy, PolicyModel reference, AdamW optimizer, ReftHyperparameters hp, int padId) {
+    this(policy, reference, optimizer, hp, padId, true);
+  }
+
+  /** @param fuseFirstStep take π_prox from the first step's forward when one mini-batch is the whole batch */
+  PpoTrainer(PolicyModel policy, PolicyModel reference, AdamW optimizer, ReftHyperparameters hp, int padId,
+      boolean fuseFirstStep) {
+    this.fuseFirstStep = fuseFirstStep;
     this.policy = policy;
     this.reference = reference;
     this.optimizer = optimizer;
@@ -54,11 +63,15 @@ public final class PpoTrainer implements RolloutTrainer {
     this.padId = padId;
   }
 
-  /** Per-token targets computed before the update, ragged (B, L_i). */
-  private record Targets(float[][] proxLogProbs, float[][] refLogProbs, float[][] values) {}
+  /**
+   * Per-token figures of the batch before the update, ragged (B, L_i): π_prox log-probs and values of the policy,
+   * π_ref log-probs, and the advantages and returns computed from them.
+   */
+  private record Before(float[][] prox, float[][] values, float[][] ref, float[][] advantages, float[][] returns) {}
 
   /**
-   * Runs one update.
+   * Runs one update. When one mini-batch is the whole batch (the default), the first gradient step's own forward
+   * pass provides π_prox and the values — the policy has not moved yet — so the policy is run once less.
    *
    * @param batch the rollouts (B); for RLOO every question's samples
    * @param rng shuffles the mini-batches (part of the learner's resumable state)
@@ -68,64 +81,51 @@ public final class PpoTrainer implements RolloutTrainer {
   public Map<Metric, Double> update(List<Rollout> batch, Rng rng) {
     long t0 = System.nanoTime();
     int b = batch.size();
-    Targets before = score(batch);
+    int perStep = hp.sequencesPerStep(b);
+    boolean fused = fuseFirstStep && perStep >= b;
+    float[][] ref = referenceLogProbs(batch);
+    Before before = null;
+    if (!fused) {
+      float[][][] policyScores = policyLogProbsAndValues(batch);
+      before = before(batch, policyScores[0], policyScores[1], ref);
+    }
     long scored = System.nanoTime();
-
-    float[] scores = new float[b];
-    float[][] behaviour = new float[b][];
-    for (int i = 0; i < b; i++) {
-      scores[i] = batch.get(i).score();
-      behaviour[i] = batch.get(i).behaviourLogProbs();
-    }
-    float[][] rewards = Gae.klShapedRewards(behaviour, before.refLogProbs(), scores, hp.klCoef()); // (B, L_i)
-    float[][] rawAdvantages;
-    float[][] returns;
-    if (hp.advantages() == AdvantageEstimator.RLOO) {
-      rawAdvantages = Gae.leaveOneOut(rewards, groupIndex(batch), hp.gamma());
-      returns = before.values(); // no critic: the value loss is weighted 0
-    } else {
-      Gae.Estimate estimate = Gae.estimate(rewards, before.values(), hp.gamma(), hp.lambda());
-      rawAdvantages = estimate.advantages();
-      returns = estimate.returns();
-    }
-    float[][] advantages = Gae.whiten(rawAdvantages);
 
     Accumulator acc = new Accumulator();
     PpoLoss.Coefficients coefficients = hp.lossCoefficients();
-    int perStep = hp.sequencesPerStep(b);
     long tokensTrained = 0;
     for (int epoch = 0; epoch < hp.ppoEpochs(); epoch++) {
       int[] order = rng.permutation(b);
-      for (int from = 0; from < b; from += perStep) {
+      for (int start = 0; start < b; start += perStep) {
+        int from = start;
         int to = Math.min(b, from + perStep);
         List<Rollout> mb = new ArrayList<>(to - from);
-        float[][] mbProx = new float[to - from][];
-        float[][] mbBehaviour = new float[to - from][];
-        float[][] mbValues = new float[to - from][];
-        float[][] mbAdvantages = new float[to - from][];
-        float[][] mbReturns = new float[to - from][];
         for (int k = from; k < to; k++) {
-          int i = order[k];
-          mb.add(batch.get(i));
-          mbProx[k - from] = before.proxLogProbs()[i];
-          mbBehaviour[k - from] = behaviour[i];
-          mbValues[k - from] = before.values()[i];
-          mbAdvantages[k - from] = advantages[i];
-          mbReturns[k - from] = returns[i];
-          tokensTrained += batch.get(i).prompt().length + batch.get(i).response().length;
+          mb.add(batch.get(order[k]));
+          tokensTrained += batch.get(order[k]).prompt().length + batch.get(order[k]).response().length;
         }
-        step(mb, mbProx, mbBehaviour, mbValues, mbAdvantages, mbReturns, coefficients, acc);
+        if (before == null) { // fused: this step's forward is π_prox's
+          float[][] mbRef = rows(ref, order, from, to);
+          Before[] computed = new Before[1];
+          step(mb, (prox, values) -> computed[0] = before(mb, prox, values, mbRef), coefficients, acc);
+          before = unpermute(computed[0], order, b);
+        } else {
+          Before known = before;
+          step(mb, (prox, values) -> new Before(rows(known.prox(), order, from, to), rows(known.values(), order, from, to),
+              null, rows(known.advantages(), order, from, to), rows(known.returns(), order, from, to)), coefficients, acc);
+        }
       }
     }
 
+    float[] scores = scores(batch);
     Map<Metric, Double> stats = Metric.newMap();
     for (Metric m : List.of(Metric.POLICY_LOSS, Metric.VALUE_LOSS, Metric.ENTROPY, Metric.APPROX_KL,
         Metric.CLIP_FRACTION, Metric.IMPORTANCE_WEIGHT, Metric.TRUNCATED_FRACTION, Metric.GRAD_NORM)) {
       stats.put(m, acc.mean(m));
     }
     stats.put(Metric.EXPLAINED_VARIANCE, hp.advantages() == AdvantageEstimator.GAE
-        ? Gae.explainedVariance(before.values(), returns) : Double.NaN);
-    stats.put(Metric.KL_TO_REF, Gae.klToReference(behaviour, before.refLogProbs()));
+        ? Gae.explainedVariance(before.values(), before.returns()) : Double.NaN);
+    stats.put(Metric.KL_TO_REF, Gae.klToReference(behaviour(batch), ref));
     stats.put(Metric.REWARD_MEAN, mean(scores));
     stats.put(Metric.ACCURACY, batch.stream().filter(Rollout::correct).count() / (double) b);
     stats.put(Metric.RESPONSE_LENGTH, batch.stream().mapToInt(r -> r.response().length).average().orElse(0));
@@ -134,6 +134,67 @@ public final class PpoTrainer implements RolloutTrainer {
     stats.put(Metric.SCORE_SECONDS, (scored - t0) / 1e9);
     stats.put(Metric.PPO_SECONDS, (System.nanoTime() - scored) / 1e9);
     return stats;
+  }
+
+  /**
+   * KL-shaped rewards from the behaviour log-probs, then advantages — GAE with the values (ReFT) or the
+   * leave-one-out group baseline (RLOO) — whitened over these rows, and the value targets.
+   */
+  private Before before(List<Rollout> rows, float[][] prox, float[][] values, float[][] ref) {
+    float[][] rewards = Gae.klShapedRewards(behaviour(rows), ref, scores(rows), hp.klCoef()); // (B, L_i)
+    float[][] rawAdvantages;
+    float[][] returns;
+    if (hp.advantages() == AdvantageEstimator.RLOO) {
+      rawAdvantages = Gae.leaveOneOut(rewards, groupIndex(rows), hp.gamma());
+      returns = values; // no critic: the value loss is weighted 0
+    } else {
+      Gae.Estimate estimate = Gae.estimate(rewards, values, hp.gamma(), hp.lambda());
+      rawAdvantages = estimate.advantages();
+      returns = estimate.returns();
+    }
+    return new Before(prox, values, ref, Gae.whiten(rawAdvantages), returns);
+  }
+
+  /** Rows {@code order[from..to)} of a ragged array. */
+  private static float[][] rows(float[][] all, int[] order, int from, int to) {
+    float[][] out = new float[to - from][];
+    for (int k = from; k < to; k++) {
+      out[k - from] = all[order[k]];
+    }
+    return out;
+  }
+
+  /** Back from the rows of a whole-batch permutation to the batch's order. */
+  private static Before unpermute(Before permuted, int[] order, int b) {
+    float[][] prox = new float[b][];
+    float[][] values = new float[b][];
+    float[][] ref = new float[b][];
+    float[][] advantages = new float[b][];
+    float[][] returns = new float[b][];
+    for (int k = 0; k < b; k++) {
+      prox[order[k]] = permuted.prox()[k];
+      values[order[k]] = permuted.values()[k];
+      ref[order[k]] = permuted.ref()[k];
+      advantages[order[k]] = permuted.advantages()[k];
+      returns[order[k]] = permuted.returns()[k];
+    }
+    return new Before(prox, values, ref, advantages, returns);
+  }
+
+  private static float[] scores(List<Rollout> rows) {
+    float[] scores = new float[rows.size()];
+    for (int i = 0; i < scores.length; i++) {
+      scores[i] = rows.get(i).score();
+    }
+    return scores;
+  }
+
+  private static float[][] behaviour(List<Rollout> rows) {
+    float[][] out = new float[rows.size()][];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = rows.get(i).behaviourLogProbs();
+    }
+    return out;
   }
 
   /** Each rollout's question as a small integer: its position among the batch's distinct groups. */
@@ -146,16 +207,12 @@ public final class PpoTrainer implements RolloutTrainer {
     return out;
   }
 
-  /**
-   * π_prox log-probs and values of the policy before the update, and π_ref log-probs, per response token, at the
-   * sampling temperature.
-   */
+  /** π_prox log-probs and values of the policy before the update, per response token: {prox, values}, (B, L_i). */
   @SuppressWarnings("try")
-  private Targets score(List<Rollout> batch) {
+  private float[][][] policyLogProbsAndValues(List<Rollout> batch) {
     int b = batch.size();
     int perStep = hp.sequencesPerStep(b);
     float[][] prox = new float[b][];
-    float[][] ref = new float[b][];
     float[][] values = new float[b][];
     try (NoGrad ignored = NoGrad.enter()) {
       for (int from = 0; from < b; from += perStep) {
@@ -166,17 +223,33 @@ public final class PpoTrainer implements RolloutTrainer {
           ForwardOutput out = policy.forward(tokens.tokens(), tokens.attentionMask());
           float[][] p = grid.extract(logProbs(out.logits(), tokens.tokens())); //            (B, L_i)
           float[][] v = grid.extract(out.values().get(new NDIndex(":, :-1"))); //             (B, L_i)
-          ForwardOutput refOut = reference.forward(tokens.tokens(), tokens.attentionMask());
-          float[][] r = grid.extract(logProbs(refOut.logits(), tokens.tokens())); //         (B, L_i)
-          for (int k = 0; k < chunk.size(); k++) {
-            prox[from + k] = p[k];
-            values[from + k] = v[k];
-            ref[from + k] = r[k];
-          }
+          System.arraycopy(p, 0, prox, from, p.length);
+          System.arraycopy(v, 0, values, from, v.length);
         }
       }
     }
-    return new Targets(prox, ref, values);
+    return new float[][][] {prox, values};
+  }
+
+  /** π_ref log-probs of the frozen reference per response token, at the sampling temperature — (B, L_i). */
+  @SuppressWarnings("try")
+  private float[][] referenceLogProbs(List<Rollout> batch) {
+    int b = batch.size();
+    int perStep = hp.sequencesPerStep(b);
+    float[][] ref = new float[b][];
+    try (NoGrad ignored = NoGrad.enter()) {
+      for (int from = 0; from < b; from += perStep) {
+        List<Rollout> chunk = batch.subList(from, Math.min(b, from + perStep));
+        ResponseGrid grid = ResponseGrid.of(chunk);
+        try (NDManager m = reference.newBatchManager()) {
+          TokenBatch tokens = TokenBatch.rightPadded(m, chunk.stream().map(Rollout::sequence).toList(), padId);
+          ForwardOutput out = reference.forward(tokens.tokens(), tokens.attentionMask());
+          float[][] r = grid.extract(logProbs(out.logits(), tokens.tokens())); //            (B, L_i)
+          System.arraycopy(r, 0, ref, from, r.length);
+        }
+      }
+    }
+    return ref;
   }
 
   /**
@@ -185,7 +258,7 @@ public final class PpoTrainer implements RolloutTrainer {
    * log-probs.
    */
   float[][] scoreResponses(List<Rollout> batch) {
-    return score(batch).proxLogProbs();
+    return policyLogProbsAndValues(batch)[0];
   }
 
   /** log π(a_{t+1} | s_t) at the sampling temperature — (B, T − 1). */
@@ -193,9 +266,13 @@ public final class PpoTrainer implements RolloutTrainer {
     return TokenLogProbs.nextTokenLogProbs(TokenLogProbs.withTemperature(logits, hp.temperature()), tokens);
   }
 
+  /** A step's targets, given what its own forward pass says of the policy now (log-probs and values). */
+  private interface StepTargets {
+    Before of(float[][] logProbsNow, float[][] valuesNow);
+  }
+
   /** One gradient step on a mini-batch. */
-  private void step(List<Rollout> mb, float[][] prox, float[][] behaviour, float[][] oldValues, float[][] advantages,
-      float[][] returns, PpoLoss.Coefficients coefficients, Accumulator acc) {
+  private void step(List<Rollout> mb, StepTargets targetsOf, PpoLoss.Coefficients coefficients, Accumulator acc) {
     ResponseGrid grid = ResponseGrid.of(mb);
     try (NDManager m = policy.newBatchManager()) {
       TokenBatch tokens = TokenBatch.rightPadded(m, mb.stream().map(Rollout::sequence).toList(), padId);
@@ -207,14 +284,17 @@ public final class PpoTrainer implements RolloutTrainer {
             ? policy.forwardDetachedValue(tokens.tokens(), tokens.attentionMask())
             : policy.forward(tokens.tokens(), tokens.attentionMask());
         logits = out.logits(); //                                                       (B, T, V)
+        NDArray logProbs = logProbs(logits, tokens.tokens()); //                       (B, T-1)
+        NDArray values = out.values().get(new NDIndex(":, :-1")); //                   (B, T-1)
+        Before t = targetsOf.of(grid.extract(logProbs.stopGradient()), grid.extract(values.stopGradient()));
         PpoLoss.Batch batch = new PpoLoss.Batch(
-            logProbs(logits, tokens.tokens()), //                                        (B, T-1)
-            out.values().get(new NDIndex(":, :-1")), //                                   (B, T-1)
-            grid.place(m, prox),
-            grid.place(m, behaviour),
-            grid.place(m, oldValues),
-            grid.place(m, advantages),
-            grid.place(m, returns),
+            logProbs,
+            values,
+            grid.place(m, t.prox()),
+            grid.place(m, behaviour(mb)),
+            grid.place(m, t.values()),
+            grid.place(m, t.advantages()),
+            grid.place(m, t.returns()),
             mask);
         result = PpoLoss.compute(batch, coefficients, m);
         collector.backward(result.loss());

@@ -3,6 +3,7 @@ package dev.reft.cli.demo;
 import dev.reft.kafka.local.ServiceProcess;
 import dev.reft.kafka.local.TopicReader;
 import dev.reft.learner.metrics.Metric;
+import dev.reft.schemas.EvalResult;
 import dev.reft.schemas.LearnerUpdate;
 import dev.reft.schemas.Topics;
 import java.nio.file.Path;
@@ -10,10 +11,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -25,7 +28,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code reft bench pipeline}: the RL loop's throughput through the broker. One warm-up, then for each policy-lag
  * bound a ReFT run of {@code --updates} (default 20) PPO updates at the preset's settings (a fresh sampler each), then
- * trajectories/s and response tokens/s over updates 2..N (the first carries start-up), and each stage's
+ * trajectories/s and response tokens/s over updates 2..N (the first carries start-up; intervals that held an
+ * evaluation are left out), and each stage's
  * seconds and share of that wall time: sampling and checkpoint reloads (the sampler's timers), grading (the reward
  * service's), the learner's scoring, PPO passes, checkpoint write and publish, evaluation and waiting. Stages of
  * different processes run at the same time, so their shares can add up to more than 100 %.
@@ -155,9 +159,12 @@ public final class PipelineBenchCommand implements Callable<Integer> {
     }
   }
 
-  /** Reads a run's update records and measures updates 2..N. */
+  /**
+   * Reads a run's update records and measures updates 2..N: the time from each update to the next and what the
+   * next trained on, leaving out the intervals that held a periodic evaluation (a run of another build may have
+   * evaluated every few versions; {@code reft.eval} says which).
+   */
   private Result measure(String bootstrap, String runId, Map<String, Double> services) {
-    List<LearnerUpdate> updates = new ArrayList<>();
     Map<Long, LearnerUpdate> byVersion = new HashMap<>();
     for (ConsumerRecord<String, LearnerUpdate> r : TopicReader.readAll(bootstrap, Topics.LEARNER_UPDATES.defaultName(),
         Topics.LEARNER_UPDATES.keySerde().deserializer(), Topics.LEARNER_UPDATES.valueSerde().deserializer(),
@@ -167,25 +174,38 @@ public final class PipelineBenchCommand implements Callable<Integer> {
         byVersion.put(u.getPolicyVersion(), u); // the last record of a version
       }
     }
-    updates.addAll(byVersion.values());
+    Set<Long> evaluated = new HashSet<>();
+    for (ConsumerRecord<String, EvalResult> r : TopicReader.readAll(bootstrap, Topics.EVAL.defaultName(),
+        Topics.EVAL.keySerde().deserializer(), Topics.EVAL.valueSerde().deserializer(), Duration.ofSeconds(60))) {
+      if (r.value() != null && runId.equals(r.value().getRunId())) {
+        evaluated.add(r.value().getPolicyVersion());
+      }
+    }
+    List<LearnerUpdate> updates = new ArrayList<>(byVersion.values());
     updates.sort(Comparator.comparingLong(LearnerUpdate::getPolicyVersion));
     if (updates.size() < 2) {
       throw new IllegalStateException("run " + runId + " has " + updates.size() + " updates on "
           + Topics.LEARNER_UPDATES.defaultName() + "; at least 2 are needed");
     }
-    List<LearnerUpdate> window = updates.subList(1, updates.size());
-    double seconds = Duration.between(updates.get(0).getCreatedAt(), updates.get(updates.size() - 1).getCreatedAt())
-        .toMillis() / 1e3;
+    double seconds = 0;
     double trajectories = 0;
     double tokens = 0;
     double lag = 0;
+    int measured = 0;
     Map<String, Double> stages = new LinkedHashMap<>(services);
-    for (LearnerUpdate u : window) {
+    for (int i = 0; i + 1 < updates.size(); i++) {
+      LearnerUpdate before = updates.get(i);
+      LearnerUpdate u = updates.get(i + 1);
+      if (evaluated.contains(before.getPolicyVersion())) {
+        continue; // this interval held an evaluation
+      }
+      measured++;
+      seconds += Duration.between(before.getCreatedAt(), u.getCreatedAt()).toMillis() / 1e3;
       Map<String, Double> m = u.getMetrics();
       double n = m.getOrDefault(Metric.TRAJECTORIES.key(), (double) trajectoriesPerUpdate);
       trajectories += n;
       tokens += n * m.getOrDefault(Metric.RESPONSE_LENGTH.key(), 0.0);
-      lag += m.getOrDefault(Metric.POLICY_LAG_MEAN.key(), 0.0) / window.size();
+      lag += m.getOrDefault(Metric.POLICY_LAG_MEAN.key(), 0.0);
       for (Metric stage : List.of(Metric.SCORE_SECONDS, Metric.PPO_SECONDS, Metric.CHECKPOINT_SECONDS,
           Metric.EVAL_SECONDS, Metric.WAIT_SECONDS)) {
         if (m.containsKey(stage.key())) {
@@ -196,7 +216,7 @@ public final class PipelineBenchCommand implements Callable<Integer> {
         stages.merge("learner update (scoring + PPO)", m.get(Metric.UPDATE_SECONDS.key()), Double::sum);
       }
     }
-    return new Result(runId, -1, window.size(), seconds, trajectories, tokens, lag, stages);
+    return new Result(runId, -1, measured, seconds, trajectories, tokens, measured == 0 ? 0 : lag / measured, stages);
   }
 
   private static String stageName(Metric stage) {
