@@ -26,6 +26,9 @@ import java.util.function.Function;
  * @param ppoEpochs passes over each rollout batch (official: 2)
  * @param miniBatchSize sequences per gradient step within a PPO epoch; 0 = the whole rollout batch, so each
  *     rollout takes {@code ppoEpochs} optimizer steps (official: the mini-batch is the batch)
+ * @param microBatchSize sequences per forward and backward pass: a mini-batch runs as micro-batches of similar
+ *     length whose gradients add up before the optimizer step (less padding; the same gradient); 0 = the whole
+ *     mini-batch in one pass
  * @param maxGradNorm global gradient-norm clip (official: 1.0)
  * @param learningRate AdamW learning rate (official 3e-7 for 7B models; a tiny model trained from scratch
  *     needs far more)
@@ -57,6 +60,7 @@ public record ReftHyperparameters(
     AdvantageEstimator advantages,
     int ppoEpochs,
     int miniBatchSize,
+    int microBatchSize,
     float maxGradNorm,
     double learningRate,
     double weightDecay,
@@ -91,6 +95,7 @@ public record ReftHyperparameters(
     require(advantages != null, "advantages must be gae or rloo");
     require(ppoEpochs >= 1, "ppo-epochs must be >= 1");
     require(miniBatchSize >= 0, "mini-batch-size must be >= 0 (0 = the whole batch)");
+    require(microBatchSize >= 0, "micro-batch-size must be >= 0 (0 = the whole mini-batch)");
     require(maxGradNorm > 0, "max-grad-norm must be > 0");
     require(learningRate > 0, "learning-rate must be > 0");
     require(weightDecay >= 0, "weight-decay must be >= 0");
@@ -135,6 +140,7 @@ public record ReftHyperparameters(
     b.advantages = advantages;
     b.ppoEpochs = ppoEpochs;
     b.miniBatchSize = miniBatchSize;
+    b.microBatchSize = microBatchSize;
     b.maxGradNorm = maxGradNorm;
     b.learningRate = learningRate;
     b.weightDecay = weightDecay;
@@ -165,6 +171,7 @@ public record ReftHyperparameters(
       new Key("advantages", (b, v) -> b.advantages = AdvantageEstimator.valueOf(v.toUpperCase(Locale.ROOT))),
       new Key("ppo-epochs", (b, v) -> b.ppoEpochs = Integer.parseInt(v)),
       new Key("mini-batch-size", (b, v) -> b.miniBatchSize = Integer.parseInt(v)),
+      new Key("micro-batch-size", (b, v) -> b.microBatchSize = Integer.parseInt(v)),
       new Key("max-grad-norm", (b, v) -> b.maxGradNorm = Float.parseFloat(v)),
       new Key("learning-rate", (b, v) -> b.learningRate = Double.parseDouble(v)),
       new Key("weight-decay", (b, v) -> b.weightDecay = Double.parseDouble(v)),
@@ -206,6 +213,11 @@ public record ReftHyperparameters(
   /** Sequences per gradient step: {@code miniBatchSize}, or the whole batch when it is 0. */
   public int sequencesPerStep(int batchSize) {
     return miniBatchSize == 0 ? batchSize : Math.min(miniBatchSize, batchSize);
+  }
+
+  /** Sequences per forward/backward pass of a mini-batch of {@code miniBatch}: the micro-batch, or all of it. */
+  public int sequencesPerMicroBatch(int miniBatch) {
+    return microBatchSize == 0 ? miniBatch : Math.min(microBatchSize, miniBatch);
   }
 
   /**
@@ -256,6 +268,7 @@ public record ReftHyperparameters(
     private AdvantageEstimator advantages = AdvantageEstimator.GAE;
     private int ppoEpochs = 2;
     private int miniBatchSize = 0;
+    private int microBatchSize = 0;
     private float maxGradNorm = 1.0f;
     private double learningRate = 1e-4;
     private double weightDecay = 0.0;
@@ -308,6 +321,11 @@ public record ReftHyperparameters(
       return this;
     }
 
+    public Builder microBatchSize(int v) {
+      microBatchSize = v;
+      return this;
+    }
+
     public Builder learningRate(double v) {
       learningRate = v;
       return this;
@@ -355,7 +373,7 @@ public record ReftHyperparameters(
 
     public ReftHyperparameters build() {
       return new ReftHyperparameters(klCoef, gamma, lambda, clipCoef, valueClipCoef, valueLossCoef, valueDetach,
-          advantages, ppoEpochs, miniBatchSize, maxGradNorm, learningRate, weightDecay, temperature, topK, topP,
+          advantages, ppoEpochs, miniBatchSize, microBatchSize, maxGradNorm, learningRate, weightDecay, temperature, topK, topP,
           samplesPerQuestion, questionsPerBatch, maxNewTokens, importanceWeightCap, maxPolicyLag, maxInFlight);
     }
   }

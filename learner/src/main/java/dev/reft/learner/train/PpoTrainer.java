@@ -208,48 +208,53 @@ public final class PpoTrainer implements RolloutTrainer {
   }
 
   /** π_prox log-probs and values of the policy before the update, per response token: {prox, values}, (B, L_i). */
-  @SuppressWarnings("try")
   private float[][][] policyLogProbsAndValues(List<Rollout> batch) {
-    int b = batch.size();
-    int perStep = hp.sequencesPerStep(b);
-    float[][] prox = new float[b][];
-    float[][] values = new float[b][];
-    try (NoGrad ignored = NoGrad.enter()) {
-      for (int from = 0; from < b; from += perStep) {
-        List<Rollout> chunk = batch.subList(from, Math.min(b, from + perStep));
-        ResponseGrid grid = ResponseGrid.of(chunk);
-        try (NDManager m = policy.newBatchManager()) {
-          TokenBatch tokens = TokenBatch.rightPadded(m, chunk.stream().map(Rollout::sequence).toList(), padId);
-          ForwardOutput out = policy.forward(tokens.tokens(), tokens.attentionMask());
-          float[][] p = grid.extract(logProbs(out.logits(), tokens.tokens())); //            (B, L_i)
-          float[][] v = grid.extract(out.values().get(new NDIndex(":, :-1"))); //             (B, L_i)
-          System.arraycopy(p, 0, prox, from, p.length);
-          System.arraycopy(v, 0, values, from, v.length);
-        }
+    float[][] prox = new float[batch.size()][];
+    float[][] values = new float[batch.size()][];
+    scoreInMicroBatches(policy, batch, (rows, grid, out, tokens) -> {
+      float[][] p = grid.extract(logProbs(out.logits(), tokens)); //                   (b, L_i)
+      float[][] v = grid.extract(out.values().get(new NDIndex(":, :-1"))); //           (b, L_i)
+      for (int k = 0; k < rows.length; k++) {
+        prox[rows[k]] = p[k];
+        values[rows[k]] = v[k];
       }
-    }
+    });
     return new float[][][] {prox, values};
   }
 
   /** π_ref log-probs of the frozen reference per response token, at the sampling temperature — (B, L_i). */
-  @SuppressWarnings("try")
   private float[][] referenceLogProbs(List<Rollout> batch) {
-    int b = batch.size();
-    int perStep = hp.sequencesPerStep(b);
-    float[][] ref = new float[b][];
+    float[][] ref = new float[batch.size()][];
+    scoreInMicroBatches(reference, batch, (rows, grid, out, tokens) -> {
+      float[][] r = grid.extract(logProbs(out.logits(), tokens)); //                   (b, L_i)
+      for (int k = 0; k < rows.length; k++) {
+        ref[rows[k]] = r[k];
+      }
+    });
+    return ref;
+  }
+
+  /** What to read from one micro-batch's forward pass; {@code rows} index the batch. */
+  private interface Reader {
+    void read(int[] rows, ResponseGrid grid, ForwardOutput out, NDArray tokens);
+  }
+
+  /** Forward passes without gradient over micro-batches of similar length. */
+  @SuppressWarnings("try")
+  private void scoreInMicroBatches(PolicyModel model, List<Rollout> batch, Reader reader) {
     try (NoGrad ignored = NoGrad.enter()) {
-      for (int from = 0; from < b; from += perStep) {
-        List<Rollout> chunk = batch.subList(from, Math.min(b, from + perStep));
-        ResponseGrid grid = ResponseGrid.of(chunk);
-        try (NDManager m = reference.newBatchManager()) {
+      for (int[] rows : byLength(batch, hp.sequencesPerMicroBatch(batch.size()))) {
+        List<Rollout> chunk = new ArrayList<>(rows.length);
+        for (int i : rows) {
+          chunk.add(batch.get(i));
+        }
+        try (NDManager m = model.newBatchManager()) {
           TokenBatch tokens = TokenBatch.rightPadded(m, chunk.stream().map(Rollout::sequence).toList(), padId);
-          ForwardOutput out = reference.forward(tokens.tokens(), tokens.attentionMask());
-          float[][] r = grid.extract(logProbs(out.logits(), tokens.tokens())); //            (B, L_i)
-          System.arraycopy(r, 0, ref, from, r.length);
+          reader.read(rows, ResponseGrid.of(chunk), model.forward(tokens.tokens(), tokens.attentionMask()),
+              tokens.tokens());
         }
       }
     }
-    return ref;
   }
 
   /**
@@ -271,48 +276,104 @@ public final class PpoTrainer implements RolloutTrainer {
     Before of(float[][] logProbsNow, float[][] valuesNow);
   }
 
-  /** One gradient step on a mini-batch. */
+  /** One micro-batch of a step: its rows (indices into the mini-batch), padded tokens and forward outputs. */
+  private record Micro(int[] rows, ResponseGrid grid, NDArray mask, NDArray logProbs, NDArray values, NDArray logits) {}
+
+  /**
+   * One gradient step on a mini-batch. The mini-batch runs in micro-batches of sequences of similar length (less
+   * padding), whose losses, weighted by their share of the sequences, add up to the mini-batch's loss before the
+   * one backward pass: the same gradient as one big forward, for less work.
+   */
   private void step(List<Rollout> mb, StepTargets targetsOf, PpoLoss.Coefficients coefficients, Accumulator acc) {
-    ResponseGrid grid = ResponseGrid.of(mb);
+    int n = mb.size();
     try (NDManager m = policy.newBatchManager()) {
-      TokenBatch tokens = TokenBatch.rightPadded(m, mb.stream().map(Rollout::sequence).toList(), padId);
-      NDArray mask = grid.mask(m); // (B, T-1)
-      PpoLoss.Result result;
-      NDArray logits;
+      List<Micro> micros = new ArrayList<>();
+      NDArray loss = null;
+      float[][] logProbsNow = new float[n][];
+      float[][] valuesNow = new float[n][];
       try (GradientCollector collector = policy.newGradientCollector()) {
-        ForwardOutput out = hp.valueDetach()
-            ? policy.forwardDetachedValue(tokens.tokens(), tokens.attentionMask())
-            : policy.forward(tokens.tokens(), tokens.attentionMask());
-        logits = out.logits(); //                                                       (B, T, V)
-        NDArray logProbs = logProbs(logits, tokens.tokens()); //                       (B, T-1)
-        NDArray values = out.values().get(new NDIndex(":, :-1")); //                   (B, T-1)
-        Before t = targetsOf.of(grid.extract(logProbs.stopGradient()), grid.extract(values.stopGradient()));
-        PpoLoss.Batch batch = new PpoLoss.Batch(
-            logProbs,
-            values,
-            grid.place(m, t.prox()),
-            grid.place(m, behaviour(mb)),
-            grid.place(m, t.values()),
-            grid.place(m, t.advantages()),
-            grid.place(m, t.returns()),
-            mask);
-        result = PpoLoss.compute(batch, coefficients, m);
-        collector.backward(result.loss());
+        for (int[] rows : byLength(mb, hp.sequencesPerMicroBatch(n))) {
+          List<Rollout> chunk = new ArrayList<>(rows.length);
+          for (int i : rows) {
+            chunk.add(mb.get(i));
+          }
+          ResponseGrid grid = ResponseGrid.of(chunk);
+          TokenBatch tokens = TokenBatch.rightPadded(m, chunk.stream().map(Rollout::sequence).toList(), padId);
+          ForwardOutput out = hp.valueDetach()
+              ? policy.forwardDetachedValue(tokens.tokens(), tokens.attentionMask())
+              : policy.forward(tokens.tokens(), tokens.attentionMask());
+          NDArray logProbs = logProbs(out.logits(), tokens.tokens()); //                 (b, T-1)
+          NDArray values = out.values().get(new NDIndex(":, :-1")); //                    (b, T-1)
+          float[][] lp = grid.extract(logProbs.stopGradient());
+          float[][] v = grid.extract(values.stopGradient());
+          for (int k = 0; k < rows.length; k++) {
+            logProbsNow[rows[k]] = lp[k];
+            valuesNow[rows[k]] = v[k];
+          }
+          micros.add(new Micro(rows, grid, grid.mask(m), logProbs, values, out.logits()));
+        }
+        Before t = targetsOf.of(logProbsNow, valuesNow);
+        float[][] behaviour = behaviour(mb);
+        for (Micro micro : micros) {
+          PpoLoss.Batch batch = new PpoLoss.Batch(
+              micro.logProbs(),
+              micro.values(),
+              micro.grid().place(m, pick(t.prox(), micro.rows())),
+              micro.grid().place(m, pick(behaviour, micro.rows())),
+              micro.grid().place(m, pick(t.values(), micro.rows())),
+              micro.grid().place(m, pick(t.advantages(), micro.rows())),
+              micro.grid().place(m, pick(t.returns(), micro.rows())),
+              micro.mask());
+          PpoLoss.Result result = PpoLoss.compute(batch, coefficients, m);
+          double share = micro.rows().length / (double) n;
+          NDArray weighted = result.loss().mul(m.create((float) share));
+          loss = loss == null ? weighted : loss.add(weighted);
+          acc.add(Metric.POLICY_LOSS, result.policyLoss().getFloat(), share);
+          acc.add(Metric.VALUE_LOSS, result.valueLoss().getFloat(), share);
+          acc.add(Metric.APPROX_KL, result.approxKl(), share);
+          acc.add(Metric.CLIP_FRACTION, result.clipFraction(), share);
+          acc.add(Metric.IMPORTANCE_WEIGHT, result.importanceWeight(), share);
+          acc.add(Metric.TRUNCATED_FRACTION, result.truncatedFraction(), share);
+        }
+        collector.backward(loss);
       }
-      acc.add(Metric.POLICY_LOSS, result.policyLoss().getFloat());
-      acc.add(Metric.VALUE_LOSS, result.valueLoss().getFloat());
-      acc.add(Metric.APPROX_KL, result.approxKl());
-      acc.add(Metric.CLIP_FRACTION, result.clipFraction());
-      acc.add(Metric.IMPORTANCE_WEIGHT, result.importanceWeight());
-      acc.add(Metric.TRUNCATED_FRACTION, result.truncatedFraction());
       try (NoGrad ignored = NoGrad.enter()) {
-        NDArray entropy = TokenLogProbs.entropy(logits.stopGradient().get(new NDIndex(":, :-1, :"))); // (B, T-1)
-        acc.add(Metric.ENTROPY, PpoLoss.meanPerSequenceThenBatch(entropy, mask).getFloat());
+        for (Micro micro : micros) {
+          NDArray entropy = TokenLogProbs.entropy(micro.logits().stopGradient().get(new NDIndex(":, :-1, :"))); // (b, T-1)
+          acc.add(Metric.ENTROPY, PpoLoss.meanPerSequenceThenBatch(entropy, micro.mask()).getFloat(),
+              micro.rows().length / (double) n);
+        }
       }
     }
-    acc.add(Metric.GRAD_NORM, GradientClipping.clipGlobalNorm(policy, hp.maxGradNorm()));
+    acc.add(Metric.GRAD_NORM, GradientClipping.clipGlobalNorm(policy, hp.maxGradNorm()), 1.0);
     optimizer.step();
     policy.zeroGradients();
+  }
+
+  /** Indices of the rollouts sorted by sequence length, in chunks of at most {@code size}. */
+  private static List<int[]> byLength(List<Rollout> rollouts, int size) {
+    Integer[] order = new Integer[rollouts.size()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    java.util.Arrays.sort(order, java.util.Comparator.comparingInt(i -> rollouts.get(i).sequence().length));
+    List<int[]> chunks = new ArrayList<>();
+    for (int from = 0; from < order.length; from += size) {
+      int[] chunk = new int[Math.min(size, order.length - from)];
+      for (int k = 0; k < chunk.length; k++) {
+        chunk[k] = order[from + k];
+      }
+      chunks.add(chunk);
+    }
+    return chunks;
+  }
+
+  private static float[][] pick(float[][] all, int[] rows) {
+    float[][] out = new float[rows.length][];
+    for (int k = 0; k < rows.length; k++) {
+      out[k] = all[rows[k]];
+    }
+    return out;
   }
 
   private static double mean(float[] x) {
@@ -323,14 +384,14 @@ public final class PpoTrainer implements RolloutTrainer {
     return x.length == 0 ? 0 : s / x.length;
   }
 
-  /** Running means of per-step diagnostics. */
+  /** Weighted running means of per-step diagnostics. */
   static final class Accumulator {
     private final Map<Metric, double[]> sums = new EnumMap<>(Metric.class);
 
-    void add(Metric metric, double value) {
+    void add(Metric metric, double value, double weight) {
       double[] s = sums.computeIfAbsent(metric, k -> new double[2]);
-      s[0] += value;
-      s[1]++;
+      s[0] += weight * value;
+      s[1] += weight;
     }
 
     double mean(Metric metric) {
