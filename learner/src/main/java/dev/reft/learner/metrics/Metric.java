@@ -23,7 +23,7 @@ public enum Metric {
   TRUNCATED_FRACTION("share of tokens whose importance weight hit the cap"),
   GRAD_NORM("global gradient norm before clipping"),
   EXPLAINED_VARIANCE("1 − Var(R − V) / Var(R) of the value head"),
-  KL_TO_REF("mean over sequences of Σ_t log μ(a_t) − log π_ref(a_t): KL of the sampling policy to the warm-up"),
+  KL_TO_REF("KL of the sampling policy to the warm-up per sequence: mean of Σ_t (ρ_t − 1) − log ρ_t, ρ = π_ref / μ"),
   REWARD_MEAN("mean task reward of the batch"),
   ACCURACY("share of the batch's samples that are correct"),
   RESPONSE_LENGTH("mean response length in tokens"),

@@ -62,8 +62,15 @@ public final class Gae {
   }
 
   /**
-   * The sequence-level KL estimate behind the penalty: the mean over sequences of Σ_t (log μ(a_t) − log
-   * π_ref(a_t)), an unbiased estimate of KL(μ‖π_ref) when the sequences were drawn from μ.
+   * The KL of the sampling policy to the reference, for monitoring: the mean over sequences of
+   *
+   * <pre>
+   *   Σ_t (ρ_t − 1) − log ρ_t,      ρ_t = π_ref(a_t | s_t) / μ(a_t | s_t)
+   * </pre>
+   *
+   * an unbiased estimate of KL(μ‖π_ref) over sequences drawn from μ, like the penalty's Σ_t log μ − log π_ref,
+   * but with lower variance and never negative for any batch (each term is ≥ 0), so a batch drawn from the
+   * reference itself reads 0 rather than a little below or above it (Schulman's "k3" estimator).
    *
    * @param behaviourLogProbs log μ(a_t) — (B, L_i)
    * @param refLogProbs log π_ref(a_t) — (B, L_i)
@@ -73,7 +80,8 @@ public final class Gae {
     double total = 0;
     for (int i = 0; i < behaviourLogProbs.length; i++) {
       for (int t = 0; t < behaviourLogProbs[i].length; t++) {
-        total += behaviourLogProbs[i][t] - refLogProbs[i][t];
+        double logRatio = (double) refLogProbs[i][t] - behaviourLogProbs[i][t];
+        total += Math.expm1(logRatio) - logRatio;
       }
     }
     return behaviourLogProbs.length == 0 ? 0 : total / behaviourLogProbs.length;

@@ -78,6 +78,16 @@ class GaeTest {
   }
 
   @Test
+  void theMonitoredKlIsZeroForTheReferenceItselfAndWorkedByHandOtherwise() {
+    float[][] same = {{-1.2f, -0.3f}, {-2.0f}};
+    assertThat(Gae.klToReference(same, same)).isZero();
+    // ρ = e^(−0.5 − (−1)) = e^0.5: (e^0.5 − 1) − 0.5 = 0.148721; ρ = e^(−1): (e^−1 − 1) + 1 = 0.367879
+    float[][] mu = {{-1.0f}, {-1.0f}};
+    float[][] ref = {{-0.5f}, {-2.0f}};
+    assertThat(Gae.klToReference(mu, ref)).isCloseTo((0.148721 + 0.367879) / 2, within(1e-6));
+  }
+
+  @Test
   void leaveOneOutComparesEachSampleWithTheOthersOfItsQuestion() {
     float[][] rewards = {{0f, 1.0f}, {0.1f}, {-0.05f, 0f}, {0.5f}, {0.2f, 0.3f}};
     int[] groups = {0, 0, 0, 1, 1};
@@ -124,12 +134,7 @@ class GaeTest {
         }
       }
       double exact = length * kl(behaviour, ref);
-      double estimate = Gae.klToReference(mu, refLp);
-      assertThat(estimate).as("trial %d", trial).isCloseTo(exact, within(0.05 + 0.1 * exact)).isGreaterThan(-0.02);
-      double proximal = Gae.klToReference(proxLp, refLp);
-      assertThat(proximal).as("the proximal estimate, trial %d", trial)
-          .isCloseTo(length * (kl(behaviour, ref) - kl(behaviour, prox)), within(0.05 + 0.1 * exact));
-      // The rewards carry exactly −β times the behaviour estimate, spread over the tokens.
+      // The penalty's own estimate, Σ_t log μ − log π_ref, carried by the rewards (−β times it):
       float[][] rewards = Gae.klShapedRewards(mu, refLp, new float[sequences], 0.05f);
       double penalty = 0;
       for (float[] row : rewards) {
@@ -137,7 +142,18 @@ class GaeTest {
           penalty += r;
         }
       }
-      assertThat(penalty / sequences).isCloseTo(-0.05 * estimate, within(1e-4));
+      assertThat(-penalty / 0.05 / sequences).as("trial %d", trial).isCloseTo(exact, within(0.05 + 0.1 * exact));
+      // What the learner used to feed it, Σ_t log π_prox − log π_ref on μ's samples, estimates a difference of KLs:
+      double proximal = meanSequenceSum(proxLp, refLp);
+      assertThat(proximal).as("the proximal estimate, trial %d", trial)
+          .isCloseTo(length * (kl(behaviour, ref) - kl(behaviour, prox)), within(0.05 + 0.1 * exact));
+      // The monitored KL estimates the same KL(μ‖π_ref), and no batch of it is ever negative.
+      assertThat(Gae.klToReference(mu, refLp)).isCloseTo(exact, within(0.05 + 0.1 * exact));
+      for (int from = 0; from < sequences; from += 100) {
+        float[][] few = java.util.Arrays.copyOfRange(mu, from, from + 100);
+        float[][] fewRef = java.util.Arrays.copyOfRange(refLp, from, from + 100);
+        assertThat(Gae.klToReference(few, fewRef)).isGreaterThanOrEqualTo(0.0);
+      }
     }
   }
 
@@ -196,6 +212,16 @@ class GaeTest {
       }
     }
     return p.length - 1;
+  }
+
+  private static double meanSequenceSum(float[][] a, float[][] b) {
+    double total = 0;
+    for (int i = 0; i < a.length; i++) {
+      for (int t = 0; t < a[i].length; t++) {
+        total += a[i][t] - b[i][t];
+      }
+    }
+    return total / a.length;
   }
 
   @Test
