@@ -3,6 +3,7 @@ package dev.reft.cli;
 import dev.reft.cli.bench.BenchCommand;
 import dev.reft.cli.data.DataCommand;
 import dev.reft.cli.kafka.KafkaCommand;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -37,8 +38,42 @@ public final class ReftCommand implements Runnable {
 
   public static void main(String[] args) {
     System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
-    int exit = new CommandLine(new ReftCommand()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
-    System.exit(exit);
+    System.exit(commandLine(List.of(args).contains("--verbose")).execute(withoutVerbose(args)));
+  }
+
+  /**
+   * The command line. A command that fails ends with one line on stderr — {@code reft <command>: <what went
+   * wrong>} — and exit code 1; with {@code --verbose} (anywhere among the arguments) also the stack trace.
+   */
+  static CommandLine commandLine(boolean verbose) {
+    CommandLine cli = new CommandLine(new ReftCommand()).setCaseInsensitiveEnumValuesAllowed(true);
+    cli.setExecutionExceptionHandler((e, failed, parsed) -> {
+      failed.getErr().println(failed.getCommandSpec().qualifiedName() + ": " + oneLine(e)
+          + (verbose ? "" : " (--verbose shows the stack trace)"));
+      if (verbose) {
+        e.printStackTrace(failed.getErr());
+      }
+      failed.getErr().flush();
+      return 1;
+    });
+    return cli;
+  }
+
+  /** The failure's message, or that of its first cause that has one, on one line. */
+  static String oneLine(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.nio.file.NoSuchFileException missing) {
+        return "no such file: " + missing.getFile();
+      }
+      if (t.getMessage() != null && !t.getMessage().isBlank()) {
+        return t.getMessage().lines().findFirst().orElse("").strip();
+      }
+    }
+    return e.getClass().getSimpleName();
+  }
+
+  private static String[] withoutVerbose(String[] args) {
+    return java.util.Arrays.stream(args).filter(a -> !a.equals("--verbose")).toArray(String[]::new);
   }
 
   /** The version from the jar manifest, or "dev" when run from classes. */
