@@ -57,6 +57,7 @@ class LearnerResumeIT {
         "reft.ppo.questions-per-batch", "8",
         "reft.ppo.samples-per-question", "2",
         "reft.ppo.max-in-flight", "12",
+        "reft.ppo.max-policy-lag", "2", // asynchronous: held samples and stale drops cross the crash
         "reft.ppo.max-new-tokens", "48",
         "reft.ppo.mini-batch-size", "16"));
     long resumedFrom;

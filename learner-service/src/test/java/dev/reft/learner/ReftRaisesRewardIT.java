@@ -48,7 +48,6 @@ class ReftRaisesRewardIT {
         "reft.learner.reft.publish-every", "2",
         "reft.ppo.questions-per-batch", "16",
         "reft.ppo.samples-per-question", "4",
-        "reft.ppo.max-in-flight", "24",
         "reft.ppo.max-new-tokens", "64"));
     try (ServiceProcess reward = LearnerRig.reward(broker, dir);
         ServiceProcess sampler = LearnerRig.sampler(broker, dir, RUN, 64);

@@ -275,7 +275,7 @@ public final class RolloutLoop {
       }
       while ((issued < questions || !inFlight.isEmpty()) && running.getAsBoolean()) {
         int before = issued;
-        while (issued < questions && inFlight.size() < hp.maxInFlight()) {
+        while (issued < questions && inFlight.size() < hp.requestsInFlight()) {
           issue();
           issued++;
         }
@@ -423,7 +423,7 @@ public final class RolloutLoop {
   /** Issues requests until {@code maxInFlight} are outstanding. */
   private void topUp() {
     boolean sent = false;
-    while (inFlight.size() < hp.maxInFlight()) {
+    while (inFlight.size() < hp.requestsInFlight()) {
       issue();
       sent = true;
     }

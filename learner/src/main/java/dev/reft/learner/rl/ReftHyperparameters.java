@@ -46,8 +46,12 @@ import java.util.function.Function;
  * @param importanceWeightCap c, the truncation of the decoupled-PPO weight π_prox / μ (samplers lag the
  *     learner by at most maxPolicyLag versions, so weights stay near 1; the cap bounds the rare outlier)
  * @param maxPolicyLag trajectories sampled more than this many versions before the learner's current one
- *     are dropped (and counted); 0 = lockstep (on-policy)
- * @param maxInFlight rollout requests outstanding at once; with one version per batch this bounds lag
+ *     are dropped (and counted). Default 0: lockstep, on-policy as the official code — each batch is sampled by
+ *     the policy being trained. Measured on the paths task (seed 1, 150 updates): lag ≤ 2 ran the RL loop about a
+ *     third faster but gained +3.8 greedy points and left the cheapest-path share where it was (0.31 → 0.32),
+ *     against +6.9 and 0.31 → 0.61 in lockstep
+ * @param maxInFlight rollout requests outstanding at once; 0 = derived: one batch of questions in lockstep, two
+ *     batches when lag is allowed (see {@link #requestsInFlight()})
  */
 public record ReftHyperparameters(
     float klCoef,
@@ -109,7 +113,7 @@ public record ReftHyperparameters(
     require(maxNewTokens >= 1, "max-new-tokens must be >= 1");
     require(importanceWeightCap >= 1, "importance-weight-cap must be >= 1");
     require(maxPolicyLag >= 0, "max-policy-lag must be >= 0");
-    require(maxInFlight >= 1, "max-in-flight must be >= 1");
+    require(maxInFlight >= 0, "max-in-flight must be >= 0 (0 = derived from the lag bound)");
   }
 
   /** The official β of a chain-of-thought style: 0.01 for P-CoT, 0.05 otherwise. */
@@ -205,6 +209,15 @@ public record ReftHyperparameters(
     return b.build();
   }
 
+  /**
+   * The requests the learner keeps outstanding: {@code maxInFlight}, or when 0 one batch of questions in lockstep
+   * (a request sampled after the update it was issued for would be too old) and two batches otherwise (samplers
+   * work on the next batch while the learner trains on this one).
+   */
+  public int requestsInFlight() {
+    return maxInFlight > 0 ? maxInFlight : questionsPerBatch * (maxPolicyLag == 0 ? 1 : 2);
+  }
+
   /** Trajectories per update: questionsPerBatch × K. */
   public int trajectoriesPerBatch() {
     return questionsPerBatch * samplesPerQuestion;
@@ -279,8 +292,8 @@ public record ReftHyperparameters(
     private int questionsPerBatch = 32;
     private int maxNewTokens = 96;
     private float importanceWeightCap = 2.0f;
-    private int maxPolicyLag = 2;
-    private int maxInFlight = 64;
+    private int maxPolicyLag = 0;
+    private int maxInFlight = 0;
 
     private Builder(CotStyle style) {
       klCoef = officialKlCoef(style);

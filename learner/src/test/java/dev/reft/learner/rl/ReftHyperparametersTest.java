@@ -33,6 +33,11 @@ class ReftHyperparametersTest {
     // One mini-batch is the whole rollout batch: an update takes ppoEpochs = 2 optimizer steps.
     assertThat(n.sequencesPerStep(n.trajectoriesPerBatch())).isEqualTo(128);
     assertThat(n.toBuilder().build()).isEqualTo(n);
+    // On-policy: one batch of requests at a time, sampled by the policy being trained.
+    assertThat(n.maxPolicyLag()).isZero();
+    assertThat(n.requestsInFlight()).isEqualTo(32);
+    assertThat(n.toBuilder().maxPolicyLag(2).build().requestsInFlight()).isEqualTo(64);
+    assertThat(n.toBuilder().maxInFlight(12).build().requestsInFlight()).isEqualTo(12);
   }
 
   @Test

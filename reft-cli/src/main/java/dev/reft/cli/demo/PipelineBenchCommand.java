@@ -110,10 +110,6 @@ public final class PipelineBenchCommand implements Callable<Integer> {
             "reft.learner.reft.total-updates", Integer.toString(benchUpdates),
             "reft.learner.reft.eval-every", "0",
             "reft.ppo.max-policy-lag", Integer.toString(lag)));
-        if (lag == 0) {
-          // Lockstep: one batch of requests at a time, all sampled by the learner's current policy.
-          props.put("reft.ppo.max-in-flight", Integer.toString(defaultQuestionsPerBatch()));
-        }
         System.out.printf("max-policy-lag %d: %d PPO updates%n", lag, benchUpdates);
         monitor.expectUpdates(benchUpdates);
         pipeline.runLearner("learner-lag" + lag, props, monitor);
@@ -134,10 +130,6 @@ public final class PipelineBenchCommand implements Callable<Integer> {
       System.err.println("reft bench pipeline: " + e.getMessage());
       return 1;
     }
-  }
-
-  private static int defaultQuestionsPerBatch() {
-    return dev.reft.learner.rl.ReftHyperparameters.defaults(dev.reft.schemas.CotStyle.NCOT).questionsPerBatch();
   }
 
   /** The {@code *_seconds_sum} values of a Prometheus text page, summed over labels. */
