@@ -154,17 +154,21 @@ class ResponseGridTest {
     }
   }
 
-  /** log softmax(logits[t])[token], in double, from the flattened (1, T, V) logits. */
   private static double logSoftmaxAt(float[] logits, int t, int token) {
+    return logSoftmaxAt(logits, VOCAB, t, token);
+  }
+
+  /** log softmax(logits[t])[token], in double, from the flattened (1, T, V) logits: computed by hand. */
+  static double logSoftmaxAt(float[] logits, int vocab, int t, int token) {
     double max = Double.NEGATIVE_INFINITY;
-    for (int v = 0; v < VOCAB; v++) {
-      max = Math.max(max, logits[t * VOCAB + v]);
+    for (int v = 0; v < vocab; v++) {
+      max = Math.max(max, logits[t * vocab + v]);
     }
     double sum = 0;
-    for (int v = 0; v < VOCAB; v++) {
-      sum += Math.exp(logits[t * VOCAB + v] - max);
+    for (int v = 0; v < vocab; v++) {
+      sum += Math.exp(logits[t * vocab + v] - max);
     }
-    return logits[t * VOCAB + token] - max - Math.log(sum);
+    return logits[t * vocab + token] - max - Math.log(sum);
   }
 
   private static Rollout rollout(int[] prompt, int[] response) {

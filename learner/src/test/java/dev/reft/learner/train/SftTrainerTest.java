@@ -134,15 +134,7 @@ class SftTrainerTest {
     }
     double[] nll = new double[seq.length - 1];
     for (int t = 0; t < nll.length; t++) {
-      double max = Double.NEGATIVE_INFINITY;
-      for (int v = 0; v < VOCAB; v++) {
-        max = Math.max(max, logits[t * VOCAB + v]);
-      }
-      double sum = 0;
-      for (int v = 0; v < VOCAB; v++) {
-        sum += Math.exp(logits[t * VOCAB + v] - max);
-      }
-      nll[t] = -(logits[t * VOCAB + seq[t + 1]] - max - Math.log(sum));
+      nll[t] = -ResponseGridTest.logSoftmaxAt(logits, VOCAB, t, seq[t + 1]);
     }
     return nll;
   }
