@@ -63,6 +63,7 @@ public final class RolloutLoop {
   private final Duration requestTimeout;
   private final long seed;
   private final LearnerMetrics metrics;
+  private final Map<String, Integer> problemIndex = new HashMap<>();
   private final AvroSerde<RewardedTrajectory> rewardedSerde =
       (AvroSerde<RewardedTrajectory>) Topics.TRAJECTORIES_REWARDED.valueSerde();
   private final AvroSerde<RolloutRequest> requestSerde = (AvroSerde<RolloutRequest>) Topics.ROLLOUT_REQUESTS.valueSerde();
@@ -104,10 +105,14 @@ public final class RolloutLoop {
     /** After a resume: samples kept before the checkpoint that are still to be read again. */
     int heldToReadAgain;
 
-    InFlight(int samples, long issuedVersion, long issuedAt) {
+    /** Index of the problem in the training problems (-1: unknown, a state written before it was recorded). */
+    final int problem;
+
+    InFlight(int samples, long issuedVersion, long issuedAt, int problem) {
       this.samples = samples;
       this.issuedVersion = issuedVersion;
       this.issuedAt = issuedAt;
+      this.problem = problem;
     }
   }
 
@@ -121,6 +126,9 @@ public final class RolloutLoop {
     this.mode = mode;
     this.style = style;
     this.problems = problems;
+    for (int i = 0; i < problems.size(); i++) {
+      problemIndex.putIfAbsent(problems.get(i).id(), i);
+    }
     this.hp = hp;
     this.requestTimeout = requestTimeout;
     this.seed = seed;
@@ -149,7 +157,7 @@ public final class RolloutLoop {
         counters.putAll(state.counters());
         long now = System.currentTimeMillis();
         for (LearnerState.InFlightRequest r : state.inFlight()) {
-          InFlight f = new InFlight(r.samples(), r.issuedVersion(), now);
+          InFlight f = new InFlight(r.samples(), r.issuedVersion(), now, r.problem());
           f.received.addAll(r.received());
           f.heldToReadAgain = r.held();
           inFlight.put(r.requestId(), f);
@@ -212,7 +220,8 @@ public final class RolloutLoop {
       if (!req.getRequestId().startsWith(requestPrefix()) || seq < nextSeq || inFlight.containsKey(req.getRequestId())) {
         continue;
       }
-      inFlight.put(req.getRequestId(), new InFlight(req.getSamples(), req.getPolicyVersion(), now));
+      inFlight.put(req.getRequestId(), new InFlight(req.getSamples(), req.getPolicyVersion(), now,
+          problemIndex.getOrDefault(req.getProblemId(), -1)));
       nextSeq = seq + 1;
       advanceData();
     }
@@ -403,7 +412,8 @@ public final class RolloutLoop {
   public LearnerState state() {
     List<LearnerState.InFlightRequest> open = new ArrayList<>();
     inFlight.forEach((id, f) -> open.add(new LearnerState.InFlightRequest(id, f.samples,
-        f.received.stream().sorted().toList(), f.issuedAt, f.issuedVersion, f.kept.size() + f.heldToReadAgain)));
+        f.received.stream().sorted().toList(), f.issuedAt, f.issuedVersion, f.kept.size() + f.heldToReadAgain,
+        f.problem)));
     Map<Integer, List<Long>> pending = new TreeMap<>();
     for (InFlight f : inFlight.values()) {
       for (long[] at : f.keptAt) {
@@ -434,7 +444,13 @@ public final class RolloutLoop {
 
   /** Sends the request for the next problem of the data order, K samples at the current version. */
   private void issue() {
-    Problem p = problems.get(order[position]);
+    issue(order[position]);
+    advanceData();
+  }
+
+  /** Sends a request for a problem, K samples at the current version. */
+  private void issue(int problemIndex) {
+    Problem p = problems.get(problemIndex);
     String id = requestPrefix() + nextSeq;
     RolloutRequest req = RolloutRequest.newBuilder()
         .setRunId(runId)
@@ -454,9 +470,8 @@ public final class RolloutLoop {
         .setCreatedAt(Instant.now())
         .build();
     kafka.sendRequest(req);
-    inFlight.put(id, new InFlight(hp.samplesPerQuestion(), version, System.currentTimeMillis()));
+    inFlight.put(id, new InFlight(hp.samplesPerQuestion(), version, System.currentTimeMillis(), problemIndex));
     nextSeq++;
-    advanceData();
   }
 
   /** Moves to the next problem, starting a new shuffled pass at the end of one. */
@@ -474,25 +489,42 @@ public final class RolloutLoop {
     return Rng.stream(seed, 31L * pass + 11).permutation(problems.size());
   }
 
-  /** Requests unanswered for too long (a sampler dead-lettered them, say) free their slots. */
+  /**
+   * Requests unanswered for too long. One that no sampler answered at all (none running, say) is requested again for
+   * the same problem, so the batch still gets its question when a sampler is back; one answered in part (its other
+   * samples lost) trains with what arrived.
+   */
   private void expireTimedOut() {
     long cutoff = System.currentTimeMillis() - requestTimeout.toMillis();
+    List<Integer> again = new ArrayList<>();
     Iterator<Map.Entry<String, InFlight>> it = inFlight.entrySet().iterator();
     while (it.hasNext()) {
       Map.Entry<String, InFlight> e = it.next();
-      if (e.getValue().issuedAt < cutoff) {
-        Log.warnf("request %s unanswered for %s (%d of %d samples): giving it up%s", e.getKey(), requestTimeout,
-            e.getValue().received.size(), e.getValue().samples,
-            e.getValue().kept.isEmpty() ? "" : "; its " + e.getValue().kept.size() + " samples train as a partial question");
-        InFlight f = e.getValue();
-        it.remove();
-        if (!f.kept.isEmpty()) {
-          ready.addAll(f.kept);
-          lags.addAll(f.keptLags);
-          readyQuestions++;
-        }
-        count(LearnerEvent.REQUESTS_TIMED_OUT);
+      InFlight f = e.getValue();
+      if (f.issuedAt >= cutoff) {
+        continue;
       }
+      it.remove();
+      if (f.received.isEmpty() && f.problem >= 0) {
+        Log.warnf("no sampler answered request %s within %s: requesting its problem again (is a sampler of run %s "
+            + "running?)", e.getKey(), requestTimeout, runId);
+        again.add(f.problem);
+        count(LearnerEvent.REQUESTS_REISSUED);
+        continue;
+      }
+      Log.warnf("request %s unanswered for %s (%d of %d samples): giving it up%s", e.getKey(), requestTimeout,
+          f.received.size(), f.samples,
+          f.kept.isEmpty() ? "" : "; its " + f.kept.size() + " samples train as a partial question");
+      if (!f.kept.isEmpty()) {
+        ready.addAll(f.kept);
+        lags.addAll(f.keptLags);
+        readyQuestions++;
+      }
+      count(LearnerEvent.REQUESTS_TIMED_OUT);
+    }
+    if (!again.isEmpty()) {
+      again.forEach(this::issue);
+      kafka.flushRequests();
     }
   }
 

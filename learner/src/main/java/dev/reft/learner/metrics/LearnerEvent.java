@@ -17,8 +17,10 @@ public enum LearnerEvent {
   DROPPED_STALE,
   /** A trajectory with no response tokens. */
   EMPTY_RESPONSES,
-  /** A request given up after {@code reft.learner.reft.request-timeout}. */
-  REQUESTS_TIMED_OUT;
+  /** A request given up after {@code reft.learner.reft.request-timeout}, with part of its samples. */
+  REQUESTS_TIMED_OUT,
+  /** A request no sampler answered within the timeout, sent again for the same problem. */
+  REQUESTS_REISSUED;
 
   /** Prefix of the update-record entries that carry the running totals. */
   public static final String COUNT_PREFIX = "count_";

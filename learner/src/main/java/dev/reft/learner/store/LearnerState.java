@@ -70,7 +70,8 @@ public record LearnerState(
 
   /**
    * A request that was not fully answered when the checkpoint was taken; {@code held} of its received samples
-   * were kept for the batch (their offsets are in {@code pendingOffsets}).
+   * were kept for the batch (their offsets are in {@code pendingOffsets}); {@code problem} is its problem's index
+   * in the training problems (to request it again if nobody answers).
    */
   public record InFlightRequest(
       @JsonProperty("request_id") String requestId,
@@ -78,7 +79,18 @@ public record LearnerState(
       @JsonProperty("received") List<Integer> received,
       @JsonProperty("issued_at_ms") long issuedAtMillis,
       @JsonProperty("issued_version") long issuedVersion,
-      @JsonProperty("held") int held) {}
+      @JsonProperty("held") int held,
+      @JsonProperty("problem") int problem) {
+
+    /** A state written before problems were recorded reads as -1: unknown. */
+    @com.fasterxml.jackson.annotation.JsonCreator
+    public InFlightRequest(@JsonProperty("request_id") String requestId, @JsonProperty("samples") int samples,
+        @JsonProperty("received") List<Integer> received, @JsonProperty("issued_at_ms") long issuedAtMillis,
+        @JsonProperty("issued_version") long issuedVersion, @JsonProperty("held") int held,
+        @JsonProperty("problem") Integer problem) {
+      this(requestId, samples, received, issuedAtMillis, issuedVersion, held, problem == null ? -1 : problem);
+    }
+  }
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
       .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);

@@ -102,7 +102,7 @@ class CheckpointStoreTest {
   void theLearnerStateRoundTrips() throws IOException {
     LearnerState written = new LearnerState("run-b", "ppo", 12, 345, -8_765_432_101L, 3, 17, "inc42", 901,
         Map.of(0, 1200L, 1, 77L), Map.of(1, List.of(70L, 72L, 75L)), Map.of(0, 5000L, 2, 6L),
-        List.of(new LearnerState.InFlightRequest("run-b.inc42-r900", 8, List.of(0, 2, 5), 1_700_000_000_123L, 11, 2)),
+        List.of(new LearnerState.InFlightRequest("run-b.inc42-r900", 8, List.of(0, 2, 5), 1_700_000_000_123L, 11, 2, 17)),
         Map.of("dropped_stale", 4L, "duplicates", 1L));
     CheckpointStore store = new CheckpointStore(root, "run-b", 3);
     Checkpoint c = store.write(12, model, tokenizer, null, written);
@@ -129,5 +129,17 @@ class CheckpointStoreTest {
     Checkpoint without = store.open(1).orElseThrow();
     assertThat(without.files()).contains(CheckpointStore.STATE).doesNotContain(CheckpointStore.OPTIMIZER);
     assertThat(Files.exists(store.directory(1).resolve(CheckpointStore.OPTIMIZER))).isFalse();
+  }
+
+  @Test
+  void readsAStateWrittenBeforeProblemsWereRecorded() {
+    String old = "{\"run_id\":\"r\",\"mode\":\"reft\",\"version\":3,\"step\":3,\"rng_state\":1,\"data_epoch\":0,"
+        + "\"data_position\":4,\"incarnation\":\"x\",\"next_request_seq\":4,\"rewarded_offsets\":{\"0\":10},"
+        + "\"request_offsets\":{\"0\":4},\"in_flight\":[{\"request_id\":\"r.x-r3\",\"samples\":4,\"received\":[1],"
+        + "\"issued_at_ms\":5,\"issued_version\":2}],\"counters\":{}}";
+    LearnerState s = LearnerState.fromJson(old.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    assertThat(s.inFlight().get(0).problem()).isEqualTo(-1);
+    assertThat(s.inFlight().get(0).held()).isZero();
+    assertThat(s.pendingOffsets()).isEmpty();
   }
 }

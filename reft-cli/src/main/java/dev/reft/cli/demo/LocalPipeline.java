@@ -30,6 +30,7 @@ final class LocalPipeline implements AutoCloseable {
   private final Thread hook = new Thread(this::stopAll, "reft-pipeline-cleanup");
   private final String servers;
   private final Map<String, String> env;
+  private final Supervisor supervisor = new Supervisor(System.out);
 
   /**
    * Builds the services if needed, starts a broker under {@code home} unless {@code bootstrap} is given, and
@@ -70,38 +71,51 @@ final class LocalPipeline implements AutoCloseable {
     started.push(c);
   }
 
-  /** Starts reward-service (one stream thread, one sandbox worker: the 2-core budget) and waits until ready. */
-  ServiceProcess startReward(String applicationId) {
-    ServiceProcess reward = start("reward-service", "reward-service", Map.of(
-        "reft.reward.stream-threads", "1", "reft.sandbox.workers", "1",
-        "quarkus.kafka-streams.application-id", applicationId), "768m");
-    reward.awaitReady(Duration.ofSeconds(180));
+  /**
+   * Starts reward-service (one stream thread, one sandbox worker: the 2-core budget), waits until it is ready,
+   * and keeps it running.
+   */
+  Supervisor.Kept startReward(String applicationId) {
+    Supervisor.Kept reward = supervisor.keep("reward-service", () -> {
+      ServiceProcess p = start("reward-service", "reward-service", Map.of(
+          "reft.reward.stream-threads", "1", "reft.sandbox.workers", "1",
+          "quarkus.kafka-streams.application-id", applicationId), "768m");
+      p.awaitReady(Duration.ofSeconds(180));
+      return p;
+    });
+    started.push(reward);
     return reward;
   }
 
   /**
-   * Starts a sampler serving {@code runId}. It is ready once it serves a policy, so wait only when the run
-   * has already published one; otherwise it loads the run's version 0 when the learner publishes it.
+   * Starts a sampler serving {@code runId} and keeps it running. It is ready once it serves a policy, so wait only
+   * when the run has already published one; otherwise it loads the run's version 0 when the learner publishes it.
    */
-  ServiceProcess startSampler(String runId, boolean awaitReady) {
-    ServiceProcess sampler = start("sampler-" + runId, "sampler-service", Map.of("reft.sampler.run-id", runId,
-        "reft.sampler.threads", "1", "reft.sampler.batch-size", "64"), "1g");
-    if (awaitReady) {
-      sampler.awaitReady(Duration.ofSeconds(180));
-    }
+  Supervisor.Kept startSampler(String runId, boolean awaitReady) {
+    Supervisor.Kept sampler = supervisor.keep("sampler-" + runId, () -> {
+      ServiceProcess p = start("sampler-" + runId, "sampler-service", Map.of("reft.sampler.run-id", runId,
+          "reft.sampler.threads", "1", "reft.sampler.batch-size", "64"), "1g");
+      if (awaitReady) {
+        p.awaitReady(Duration.ofSeconds(180));
+      }
+      return p;
+    });
+    started.push(sampler);
     return sampler;
   }
 
-  /** Runs a learner mode that ends by itself; fails with the log's tail if it does not end well. */
+  /**
+   * Runs a learner mode that ends by itself, restarting it if it exits unexpectedly (it resumes from its newest
+   * checkpoint); fails with the log's tail if it keeps failing.
+   */
   void runLearner(String name, Map<String, String> props, RunMonitor monitor) throws InterruptedException {
-    ServiceProcess learner = start(name, "learner-service", props, "3g");
-    learner.process().waitFor();
+    supervisor.runToCompletion(name, () -> start(name, "learner-service", props, "3g"), monitor::endLine);
     monitor.endLine();
-    started.remove(learner);
-    if (learner.process().exitValue() != 0) {
-      throw new IllegalStateException(name + " failed (exit " + learner.process().exitValue() + "); see "
-          + learner.log() + ":\n" + learner.tail(20));
-    }
+  }
+
+  /** Why the run must stop (a service that keeps failing), or null. */
+  String failure() {
+    return supervisor.failure();
   }
 
   /** Stops one thing this pipeline started. */
@@ -111,10 +125,8 @@ final class LocalPipeline implements AutoCloseable {
   }
 
   private ServiceProcess start(String name, String module, Map<String, String> props, String heap) {
-    ServiceProcess s = ServiceProcess.start(name, ServiceJars.jar(root, module), LocalKafkaBroker.freePort(),
+    return ServiceProcess.start(name, ServiceJars.jar(root, module), LocalKafkaBroker.freePort(),
         new HashMap<>(props), env, heap, logs.resolve(name + ".log"));
-    started.push(s);
-    return s;
   }
 
   private String startBroker(boolean keepBroker) {

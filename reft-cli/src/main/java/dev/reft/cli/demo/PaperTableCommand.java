@@ -1,6 +1,5 @@
 package dev.reft.cli.demo;
 
-import dev.reft.kafka.local.ServiceProcess;
 import dev.reft.learner.rl.ReftHyperparameters;
 import dev.reft.schemas.CotStyle;
 import dev.reft.tasks.synthetic.SyntheticConfig;
@@ -255,7 +254,7 @@ public final class PaperTableCommand implements Callable<Integer> {
 
   /** Runs a learner run with a sampler serving it, stopped afterwards. */
   private static void withSampler(LocalPipeline pipeline, String runId, Step step) throws Exception {
-    ServiceProcess sampler = pipeline.startSampler(runId, false); // loads the version 0 the learner publishes
+    Supervisor.Kept sampler = pipeline.startSampler(runId, false); // loads the version 0 the learner publishes
     try {
       step.run();
     } finally {

@@ -1,6 +1,5 @@
 package dev.reft.cli.demo;
 
-import dev.reft.kafka.local.ServiceProcess;
 import dev.reft.kafka.local.TopicReader;
 import dev.reft.learner.metrics.Metric;
 import dev.reft.schemas.EvalResult;
@@ -87,7 +86,7 @@ public final class PipelineBenchCommand implements Callable<Integer> {
           run.style, run.seeds(), benchUpdates, lags, pipeline.servers());
       RunMonitor monitor = RunMonitor.start(pipeline.servers(), id, System.out);
       pipeline.manage(monitor);
-      ServiceProcess reward = pipeline.startReward("reft-reward-" + id);
+      Supervisor.Kept reward = pipeline.startReward("reft-reward-" + id);
       Map<String, String> common = DemoCommand.learnerSettings(p, run, id, checkpoints);
       common.put("reft.learner.sft.final-eval", "false");
       common.put("reft.learner.reft.final-eval", "false");
@@ -102,8 +101,8 @@ public final class PipelineBenchCommand implements Callable<Integer> {
       List<Result> results = new ArrayList<>();
       for (int lag : lags) {
         String runId = id + "-lag" + lag;
-        Map<String, Double> rewardBefore = timers(reward.metrics());
-        ServiceProcess sampler = pipeline.startSampler(runId, false);
+        Map<String, Double> rewardBefore = timers(reward.current().metrics());
+        Supervisor.Kept sampler = pipeline.startSampler(runId, false);
         Map<String, String> props = new HashMap<>(common);
         props.putAll(Map.of("reft.learner.run-id", runId, "reft.learner.mode", "reft",
             "reft.learner.init-checkpoint", init,
@@ -113,9 +112,9 @@ public final class PipelineBenchCommand implements Callable<Integer> {
         System.out.printf("max-policy-lag %d: %d PPO updates%n", lag, benchUpdates);
         monitor.expectUpdates(benchUpdates);
         pipeline.runLearner("learner-lag" + lag, props, monitor);
-        Map<String, Double> samplerTimers = timers(sampler.metrics());
+        Map<String, Double> samplerTimers = timers(sampler.current().metrics());
         pipeline.stop(sampler);
-        Map<String, Double> rewardAfter = timers(reward.metrics());
+        Map<String, Double> rewardAfter = timers(reward.current().metrics());
         Map<String, Double> services = new LinkedHashMap<>();
         services.put("sampling", samplerTimers.getOrDefault("reft_sampler_batch_seconds", Double.NaN));
         services.put("checkpoint reload (sampler)", samplerTimers.getOrDefault("reft_sampler_checkpoint_load_seconds", Double.NaN));
