@@ -31,6 +31,13 @@ public interface SamplerSettings {
   /** Directory that relative checkpoint URIs are resolved against (absolute {@code file:} URIs need none). */
   Optional<String> checkpointRoot();
 
+  /**
+   * How long to wait for the checkpoint of the policy version a request asks for before sampling with an older one
+   * (which the learner may drop as too old).
+   */
+  @WithDefault("30s")
+  Duration versionWait();
+
   /** How long one poll for requests waits. */
   @WithDefault("200ms")
   Duration pollTimeout();

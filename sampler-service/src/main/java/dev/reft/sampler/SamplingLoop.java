@@ -142,7 +142,7 @@ final class SamplingLoop implements Runnable {
         if (records.isEmpty()) {
           continue;
         }
-        LoadedPolicy policy = holder.swapIfPending();
+        LoadedPolicy policy = awaitVersion(records);
         producer.beginTransaction();
         try {
           answer(records, policy, producer);
@@ -157,6 +157,38 @@ final class SamplingLoop implements Runnable {
         }
       }
     }
+  }
+
+  /**
+   * The policy to answer these requests with. A request carries the learner's version when it was issued; the
+   * learner publishes that version's checkpoint before it asks, but the checkpoint watcher may not have loaded it
+   * yet when the request arrives. Sampling with the older version then would only produce trajectories the
+   * learner drops as too old (in lockstep, every one of them), so wait — up to {@code version-wait} — until the
+   * newest version asked for is loaded.
+   */
+  private LoadedPolicy awaitVersion(ConsumerRecords<String, RolloutRequest> records) {
+    long needed = -1;
+    for (ConsumerRecord<String, RolloutRequest> r : records) {
+      if (r.value() != null && settings.runId().equals(r.value().getRunId())) {
+        needed = Math.max(needed, r.value().getPolicyVersion());
+      }
+    }
+    LoadedPolicy policy = holder.swapIfPending();
+    long deadline = System.nanoTime() + settings.versionWait().toNanos();
+    while (policy.version() < needed && System.nanoTime() < deadline && running) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      policy = holder.swapIfPending();
+    }
+    if (policy.version() < needed) {
+      Log.warnf("requests ask for policy version %d, the newest loaded is %d after waiting %s: sampling with it",
+          needed, policy.version(), settings.versionWait());
+    }
+    return policy;
   }
 
   /** Generates and sends the trajectories (and dead letters) for one poll, inside the open transaction. */

@@ -22,7 +22,7 @@ record Preset(String name, int trainSize, int testSize, int hardSize, int warmup
 
   static Preset of(String name) {
     return switch (name.toLowerCase(Locale.ROOT)) {
-      case "quick" -> new Preset("quick", 1000, 300, 100, 8, 20, 30, 0, 4, 10);
+      case "quick" -> new Preset("quick", 2000, 300, 100, 8, 20, 30, 0, 4, 10);
       case "default" -> new Preset("default", 2000, 2000, 500, 8, 20, 150, 20, 8, 50);
       default -> throw new IllegalArgumentException("unknown preset '" + name + "' (quick or default)");
     };
