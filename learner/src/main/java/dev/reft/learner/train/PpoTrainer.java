@@ -78,8 +78,9 @@ public final class PpoTrainer implements RolloutTrainer {
    * @return the diagnostics PPO users look for
    */
   @Override
-  public Map<Metric, Double> update(List<Rollout> batch, Rng rng) {
+  public Map<Metric, Double> update(List<Rollout> rollouts, Rng rng) {
     long t0 = System.nanoTime();
+    List<Rollout> batch = hp.advantages() == AdvantageEstimator.RLOO ? withBaselines(rollouts) : rollouts;
     int b = batch.size();
     int perStep = hp.sequencesPerStep(b);
     boolean fused = fuseFirstStep && perStep >= b;
@@ -195,6 +196,21 @@ public final class PpoTrainer implements RolloutTrainer {
       out[i] = rows.get(i).behaviourLogProbs();
     }
     return out;
+  }
+
+  /**
+   * The rollouts whose question has at least one other sample: the leave-one-out baseline of a lone sample (its
+   * question's others all dropped as stale or empty) does not exist. Refused when none is left.
+   */
+  private static List<Rollout> withBaselines(List<Rollout> rollouts) {
+    Map<String, Long> perQuestion = new HashMap<>();
+    rollouts.forEach(r -> perQuestion.merge(r.group(), 1L, Long::sum));
+    List<Rollout> kept = rollouts.stream().filter(r -> perQuestion.get(r.group()) >= 2).toList();
+    if (kept.isEmpty()) {
+      throw new IllegalArgumentException("no question of the batch has two samples: the leave-one-out baseline "
+          + "needs at least 2 samples per question");
+    }
+    return kept;
   }
 
   /** Each rollout's question as a small integer: its position among the batch's distinct groups. */

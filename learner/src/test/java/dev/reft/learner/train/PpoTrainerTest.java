@@ -54,6 +54,23 @@ class PpoTrainerTest {
   }
 
   @Test
+  void theLeaveOneOutVariantLeavesOutALoneSample() {
+    ReftHyperparameters hp = ReftHyperparameters.builder(CotStyle.NCOT).advantages(
+        ReftHyperparameters.AdvantageEstimator.RLOO).samplesPerQuestion(4).questionsPerBatch(3).build();
+    List<Rollout> batch = new ArrayList<>(batch(new Random(9)));
+    Rollout lone = batch.get(0);
+    batch.add(new Rollout(lone.prompt(), lone.response(), lone.behaviourLogProbs(), 1f, Outcome.CORRECT, 0, "alone"));
+    try (PolicyModel policy = PolicyModel.create(ModelConfig.tiny(VOCAB), 7);
+        PolicyModel reference = policy.frozenCopy();
+        AdamW optimizer = AdamW.builder().setModel(policy).setLearningRate(hp.learningRate()).build()) {
+      Map<Metric, Double> stats = new PpoTrainer(policy, reference, optimizer, hp, 0).update(batch, Rng.stream(1, 3));
+      // The 12 samples of the three questions trained; the lone correct one did not count in the batch's figures.
+      assertThat(stats.get(Metric.ACCURACY)).isCloseTo(
+          batch.subList(0, 12).stream().filter(Rollout::correct).count() / 12.0, within(1e-9));
+    }
+  }
+
+  @Test
   void theFirstStepOfAFusedUpdateSeesRatioOne() {
     ReftHyperparameters hp = ReftHyperparameters.builder(CotStyle.NCOT).ppoEpochs(1).samplesPerQuestion(4)
         .questionsPerBatch(3).build();
