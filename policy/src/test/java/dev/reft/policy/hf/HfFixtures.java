@@ -64,9 +64,12 @@ public final class HfFixtures {
       return new Spec("LlamaForCausalLM", 64, 2, 4, 2, 128, false, 500_000, 1e-5, 128, 0, "F32", 1, 11, 0.15, false);
     }
 
-    /** Qwen2 layout: q/k/v biases, 8 query heads over 2, tied, θ 1e6, ε 1e-6, spare vocabulary rows, two shards. */
+    /**
+     * Qwen2 layout: q/k/v biases, 6 query heads over 2 (groups of 3), tied, θ 1e6, ε 1e-6, spare vocabulary rows, two
+     * shards. (Head size 16: Jlama's vectorised dot products read past the end of 8-float heads.)
+     */
     public static Spec qwen2() {
-      return new Spec("Qwen2ForCausalLM", 64, 2, 8, 2, 96, true, 1_000_000, 1e-6, 128, 9, "F32", 2, 12, 0.15, true);
+      return new Spec("Qwen2ForCausalLM", 96, 2, 6, 2, 160, true, 1_000_000, 1e-6, 128, 9, "F32", 2, 12, 0.15, true);
     }
 
     /** @return a copy stored as another dtype */
