@@ -62,7 +62,8 @@ public final class PolicyModel implements AutoCloseable {
   }
 
   /**
-   * A freshly initialised fp32 model on the default device (GPU when available, else CPU).
+   * A freshly initialised fp32 model on the configured device ({@link PolicyRuntime#defaultDevice()}: {@code
+   * reft.policy.device}, by default a GPU when available, else the CPU).
    *
    * @param config the shape
    * @param seed the initialisation seed: the same seed gives the same weights on any machine

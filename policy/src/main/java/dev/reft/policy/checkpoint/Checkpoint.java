@@ -42,7 +42,8 @@ import java.util.stream.Stream;
  * An immutable, content-addressed policy checkpoint: a directory with
  *
  * <ul>
- *   <li>{@code config.json} — the {@link ModelConfig} as a Hugging Face Llama config;
+ *   <li>{@code config.json} — the {@link ModelConfig} as a Hugging Face config of its architecture, with the
+ *       tokenizer's BOS / EOS / PAD ids;
  *   <li>{@code tokenizer.json} — the Hugging Face tokenizer;
  *   <li>{@code model.safetensors} — the weights under Llama names plus {@code v_head.weight};
  *   <li>any extra files the learner adds (optimizer state, RNG state, consumed offsets, data position);
