@@ -46,6 +46,8 @@ public class LearnerService {
     }
     CotStyle style = CotStyle.valueOf(settings.style().toUpperCase(Locale.ROOT));
     PolicyRuntime.configureThreads(settings.threads(), 1);
+    Log.infof("policy device: %s (%s)", PolicyRuntime.configureDevice(
+        config.getOptionalValue(PolicyRuntime.DEVICE_PROPERTY, String.class).orElse("auto")), PolicyRuntime.DEVICE_PROPERTY);
     logConfiguration();
     worker = new Thread(() -> run(mode, style), "learner-" + mode);
     worker.start();

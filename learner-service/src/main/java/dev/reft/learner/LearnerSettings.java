@@ -56,6 +56,14 @@ public interface LearnerSettings {
    */
   Optional<String> initCheckpoint();
 
+  /**
+   * A pretrained model the warm-up starts from instead of a fresh tokenizer and model: {@code hf:DIR}, a Hugging
+   * Face directory (Llama, Qwen2, Mistral; see {@code reft model import}), read in memory with its own tokenizer
+   * and special ids, and a fresh value head seeded by {@code model.seed}. Its tokenizer then encodes the training
+   * data, and the warm-up checkpoint (version 0) carries both to every later run and service.
+   */
+  Optional<String> initModel();
+
   /** Checkpoints kept per run (version 0 is always kept). */
   @WithDefault("5")
   int keepLast();

@@ -8,21 +8,25 @@ import dev.reft.learner.train.SupervisedRun;
 import dev.reft.policy.ModelConfig;
 import dev.reft.policy.PolicyModel;
 import dev.reft.policy.checkpoint.Checkpoint;
+import dev.reft.policy.hf.HfImport;
 import dev.reft.policy.sampling.Rng;
 import dev.reft.policy.tokenizer.PolicyTokenizer;
 import dev.reft.policy.tokenizer.TokenizerBuilder;
 import dev.reft.policy.train.AdamW;
+import dev.reft.schemas.CotStyle;
 import dev.reft.tasks.Problem;
 import io.quarkus.logging.Log;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
- * Mode {@code sft}: warm-up supervised fine-tuning of a fresh model on the annotated problems, published as
- * version 0 (the starting policy and the KL reference). With {@code keep-best} it is the best-SFT baseline.
+ * Mode {@code sft}: warm-up supervised fine-tuning of a fresh model — or of the pretrained model of {@code
+ * init-model=hf:DIR} — on the annotated problems, published as version 0 (the starting policy and the KL reference). With {@code keep-best} it is the best-SFT baseline.
  */
 final class WarmupRun {
 
@@ -36,17 +40,18 @@ final class WarmupRun {
       return;
     }
     List<Problem> problems = ctx.data.sftTrain();
-    PolicyTokenizer tokenizer = TokenizerBuilder.builder().build(TrainingData.corpus(problems, ctx.style));
-    ModelConfig modelConfig = ModelConfig.preset(settings.model().preset(), tokenizer.vocabSize());
+    Start start = startingPoint(settings, problems, ctx.style, note -> Log.info(note));
+    PolicyTokenizer tokenizer = start.tokenizer();
     List<SftTrainer.Example> examples = TrainingData.examples(problems, ctx.style, tokenizer);
     if (examples.isEmpty()) {
+      start.model().close();
       throw new IllegalStateException("no annotated chains of thought in " + settings.trainData() + " to warm up on");
     }
     LearnerSettings.Sft sft = settings.sft();
     int scheduleEpochs = sft.scheduleEpochs().orElse(sft.epochs());
     List<Problem> heldOut = sft.evalProblems() > 0
         ? ctx.data.test().subList(0, Math.min(sft.evalProblems(), ctx.data.test().size())) : List.of();
-    try (PolicyModel model = PolicyModel.create(modelConfig, settings.model().seed());
+    try (PolicyModel model = start.model();
         AdamW optimizer = AdamW.builder().setModel(model).setLearningRate(sft.learningRate()).build()) {
       int stepsPerEpoch = (examples.size() + sft.batchSize() - 1) / sft.batchSize();
       long totalSteps = (long) stepsPerEpoch * scheduleEpochs;
@@ -54,7 +59,7 @@ final class WarmupRun {
           Math.max(1, Math.round(sft.warmupRatio() * totalSteps)), totalSteps), 1.0, tokenizer.pad());
       SupervisedRun epochs = new SupervisedRun(trainer, examples, sft.batchSize());
       Log.infof("warm-up SFT of run %s: %d examples, %s, %,d parameters, %d epochs (schedule %d epochs, %d steps), "
-              + "batch %d, lr %.2e", settings.runId(), examples.size(), settings.model().preset(), model.parameterCount(),
+              + "batch %d, lr %.2e", settings.runId(), examples.size(), start.description(), model.parameterCount(),
           sft.epochs(), scheduleEpochs, totalSteps, sft.batchSize(), sft.learningRate());
       Evaluator evaluator = ctx.evaluator(tokenizer);
       SupervisedRun.StepListener progress = (epoch, step, steps, last, meanLoss, tokensPerSecond) -> {
@@ -97,5 +102,33 @@ final class WarmupRun {
         }
       }
     }
+  }
+
+  /**
+   * What the warm-up starts from: the pretrained model and its tokenizer of {@code init-model=hf:DIR}, or else a
+   * tokenizer built from the training texts and a fresh model of the configured preset.
+   *
+   * @param tokenizer encodes the training data and is written with the checkpoint
+   * @param model the model to fine-tune (the caller closes it)
+   * @param description for the log: the preset, or the imported architecture and directory
+   */
+  record Start(PolicyTokenizer tokenizer, PolicyModel model, String description) {}
+
+  static Start startingPoint(LearnerSettings settings, List<Problem> problems, CotStyle style, Consumer<String> notes)
+      throws IOException {
+    if (settings.initModel().isPresent()) {
+      String spec = settings.initModel().get();
+      if (!spec.startsWith("hf:") || spec.length() == 3) {
+        throw new IllegalArgumentException("reft.learner.init-model must be hf:DIR (a Hugging Face model directory), not '" + spec + "'");
+      }
+      Path dir = Path.of(spec.substring(3));
+      HfImport.Imported imported = HfImport.load(dir, HfImport.Options.defaults().withSeed(settings.model().seed()),
+          note -> notes.accept("init-model: " + note));
+      return new Start(imported.tokenizer(), imported.model(),
+          imported.model().config().architecture().hfClass() + " from " + dir.toAbsolutePath().normalize());
+    }
+    PolicyTokenizer tokenizer = TokenizerBuilder.builder().build(TrainingData.corpus(problems, style));
+    ModelConfig modelConfig = ModelConfig.preset(settings.model().preset(), tokenizer.vocabSize());
+    return new Start(tokenizer, PolicyModel.create(modelConfig, settings.model().seed()), settings.model().preset());
   }
 }

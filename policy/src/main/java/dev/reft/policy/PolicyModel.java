@@ -13,7 +13,11 @@ import ai.djl.training.GradientCollector;
 import dev.reft.policy.nn.LlamaDecoder;
 import dev.reft.policy.sampling.Rng;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The trainable policy: a {@link LlamaDecoder} with its parameters on one device, and everything the
@@ -58,7 +62,8 @@ public final class PolicyModel implements AutoCloseable {
   }
 
   /**
-   * A freshly initialised fp32 model on the default device (GPU when available, else CPU).
+   * A freshly initialised fp32 model on the configured device ({@link PolicyRuntime#defaultDevice()}: {@code
+   * reft.policy.device}, by default a GPU when available, else the CPU).
    *
    * @param config the shape
    * @param seed the initialisation seed: the same seed gives the same weights on any machine
@@ -78,24 +83,13 @@ public final class PolicyModel implements AutoCloseable {
    * @param dataType FLOAT32 (or FLOAT64 for gradient checks); reduced precision only on a GPU
    * @return the model
    */
-  @SuppressWarnings("try") // the NoGrad guard is used for its scope only
   public static PolicyModel create(ModelConfig config, long seed, Device device, DataType dataType) {
-    PolicyModel model = allocate(config, device, dataType);
-    try (NoGrad ignored = NoGrad.enter(); NDManager scratch = model.manager.newSubManager()) {
-      for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
-        if (e.getValue().getType() == Parameter.Type.GAMMA || e.getValue().getType() == Parameter.Type.BIAS) {
-          continue; // RMSNorm weights start at 1, biases at 0 (their initialisers)
-        }
-        Shape shape = e.getValue().getShape();
-        float[] values = new float[Math.toIntExact(shape.size())];
-        Rng rng = Rng.stream(seed, nameHash(e.getKey()));
-        for (int i = 0; i < values.length; i++) {
-          values[i] = (float) (rng.nextGaussian() * config.initStd());
-        }
-        copyInto(e.getValue().getArray(), scratch.create(values, shape));
+    try (Loader loader = loader(config, device, dataType)) {
+      for (String name : loader.parameters.keySet()) {
+        loader.initialise(name, seed);
       }
+      return loader.finish();
     }
-    return model;
   }
 
   /**
@@ -108,13 +102,165 @@ public final class PolicyModel implements AutoCloseable {
    * @return the model
    */
   public static PolicyModel withWeights(ModelConfig config, Map<String, NDArray> weights, Device device, DataType dataType) {
-    PolicyModel model = allocate(config, device, dataType);
-    try {
-      model.loadWeights(weights);
+    try (Loader loader = loader(config, device, dataType)) {
+      for (Map.Entry<String, NDArray> e : weights.entrySet()) {
+        loader.put(e.getKey(), e.getValue());
+      }
+      return loader.finish();
+    }
+  }
+
+  /**
+   * Starts a model whose weights arrive one tensor at a time (streamed from safetensors files), so that
+   * loading never holds a second full copy of the weights: read a tensor, {@link Loader#put} it, drop it.
+   *
+   * @param config the shape
+   * @param device where the parameters live
+   * @param dataType the parameters' element type
+   * @return the loader; {@link Loader#finish()} returns the model, closing the loader before that frees it
+   */
+  public static Loader loader(ModelConfig config, Device device, DataType dataType) {
+    return new Loader(allocate(config, device, dataType));
+  }
+
+  /**
+   * Fills a new model's parameters by name: each one {@linkplain #put copied} from an array or {@linkplain
+   * #initialise initialised} as {@link PolicyModel#create} does. {@link #finish()} checks that every
+   * parameter was filled (the value head's bias may be left out: it is then 0, as checkpoints written before
+   * it existed need) and hands the model over.
+   */
+  public static final class Loader implements AutoCloseable {
+    private final PolicyModel model;
+    private final Map<String, Parameter> parameters;
+    private final Set<String> filled = new HashSet<>();
+    private boolean finished;
+
+    private Loader(PolicyModel model) {
+      this.model = model;
+      this.parameters = model.namedParameters();
+    }
+
+    /** @return the configuration of the model being filled */
+    public ModelConfig config() {
+      return model.config;
+    }
+
+    /**
+     * @param name a Hugging Face parameter name
+     * @return whether the model has a parameter of that name
+     */
+    public boolean expects(String name) {
+      return parameters.containsKey(name);
+    }
+
+    /**
+     * @param name a parameter name
+     * @return its shape
+     * @throws IllegalArgumentException for an unknown name
+     */
+    public Shape shapeOf(String name) {
+      return parameter(name).getShape();
+    }
+
+    /** @return the names not filled yet, in the model's order */
+    public List<String> missing() {
+      List<String> out = new ArrayList<>();
+      for (String name : parameters.keySet()) {
+        if (!filled.contains(name)) {
+          out.add(name);
+        }
+      }
+      return out;
+    }
+
+    /**
+     * Copies one weight into its parameter (converted to the model's device and type; conversions attach to
+     * the value's manager).
+     *
+     * @param name the parameter's Hugging Face name
+     * @param value an array of exactly the parameter's shape
+     * @throws IllegalArgumentException for an unknown name, a name given twice, or another shape (naming
+     *     the tensor and both shapes)
+     */
+    @SuppressWarnings("try") // the NoGrad guard is used for its scope only
+    public void put(String name, NDArray value) {
+      Parameter p = parameter(name);
+      if (!value.getShape().equals(p.getShape())) {
+        throw new IllegalArgumentException("weight '" + name + "' has shape " + value.getShape() + ", the model expects " + p.getShape());
+      }
+      if (!filled.add(name)) {
+        throw new IllegalArgumentException("weight '" + name + "' given twice");
+      }
+      try (NoGrad ignored = NoGrad.enter()) {
+        copyInto(p.getArray(), value.toDevice(model.device(), false).toType(model.dataType, false));
+      }
+    }
+
+    /**
+     * Initialises one parameter as {@link PolicyModel#create} would with this seed: N(0, initStd²) from the
+     * stream {@code Rng.stream(seed, hash(name))} for weights and embeddings, 1 for RMSNorm weights, 0 for
+     * biases.
+     *
+     * @param name the parameter's name
+     * @param seed the initialisation seed
+     */
+    @SuppressWarnings("try") // the NoGrad guard is used for its scope only
+    public void initialise(String name, long seed) {
+      Parameter p = parameter(name);
+      if (!filled.add(name)) {
+        throw new IllegalArgumentException("weight '" + name + "' given twice");
+      }
+      try (NoGrad ignored = NoGrad.enter(); NDManager scratch = model.manager.newSubManager()) {
+        NDArray array = p.getArray();
+        if (p.getType() == Parameter.Type.GAMMA) {
+          array.set(new NDIndex(":"), 1f);
+        } else if (p.getType() == Parameter.Type.BIAS) {
+          array.set(new NDIndex(":"), 0f);
+        } else {
+          Shape shape = p.getShape();
+          float[] values = new float[Math.toIntExact(shape.size())];
+          Rng rng = Rng.stream(seed, nameHash(name));
+          for (int i = 0; i < values.length; i++) {
+            values[i] = (float) (rng.nextGaussian() * model.config.initStd());
+          }
+          copyInto(array, scratch.create(values, shape));
+        }
+      }
+    }
+
+    /**
+     * @return the filled model (the caller owns it)
+     * @throws IllegalArgumentException naming the first parameter never filled
+     */
+    @SuppressWarnings("try") // the NoGrad guard is used for its scope only
+    public PolicyModel finish() {
+      for (String name : missing()) {
+        if (name.equals(LlamaDecoder.VALUE_HEAD_BIAS)) {
+          try (NoGrad ignored = NoGrad.enter()) {
+            parameters.get(name).getArray().set(new NDIndex(":"), 0f);
+          }
+          continue;
+        }
+        throw new IllegalArgumentException("missing weight '" + name + "'");
+      }
+      finished = true;
       return model;
-    } catch (RuntimeException e) {
-      model.close();
-      throw e;
+    }
+
+    private Parameter parameter(String name) {
+      Parameter p = parameters.get(name);
+      if (p == null) {
+        throw new IllegalArgumentException("unexpected weight '" + name + "' for config " + model.config);
+      }
+      return p;
+    }
+
+    /** Frees the model unless {@link #finish()} handed it over. */
+    @Override
+    public void close() {
+      if (!finished) {
+        model.close();
+      }
     }
   }
 
@@ -324,21 +470,24 @@ public final class PolicyModel implements AutoCloseable {
         throw new IllegalArgumentException("unexpected weight '" + name + "' for config " + config);
       }
     }
+    for (Map.Entry<String, Parameter> e : params.entrySet()) {
+      NDArray value = weights.get(e.getKey());
+      if (value == null && !e.getKey().equals(LlamaDecoder.VALUE_HEAD_BIAS)) {
+        throw new IllegalArgumentException("missing weight '" + e.getKey() + "'");
+      }
+      if (value != null && !value.getShape().equals(e.getValue().getShape())) {
+        throw new IllegalArgumentException(
+            "weight '" + e.getKey() + "' has shape " + value.getShape() + ", the model expects " + e.getValue().getShape());
+      }
+    }
     try (NoGrad ignored = NoGrad.enter()) {
       for (Map.Entry<String, Parameter> e : params.entrySet()) {
         NDArray value = weights.get(e.getKey());
-        if (value == null && e.getKey().equals(LlamaDecoder.VALUE_HEAD_BIAS)) {
-          e.getValue().getArray().set(new NDIndex(":"), 0f);
-          continue;
-        }
         if (value == null) {
-          throw new IllegalArgumentException("missing weight '" + e.getKey() + "'");
+          e.getValue().getArray().set(new NDIndex(":"), 0f);
+        } else {
+          copyInto(e.getValue().getArray(), value.toDevice(device(), false).toType(dataType, false));
         }
-        if (!value.getShape().equals(e.getValue().getShape())) {
-          throw new IllegalArgumentException(
-              "weight '" + e.getKey() + "' has shape " + value.getShape() + ", the model expects " + e.getValue().getShape());
-        }
-        copyInto(e.getValue().getArray(), value.toDevice(device(), false).toType(dataType, false));
       }
     }
   }

@@ -25,6 +25,8 @@ import picocli.CommandLine.Command;
       dev.reft.cli.eval.EvalCommand.class,
       dev.reft.cli.replay.ReplayCommand.class,
       dev.reft.cli.report.ReportCommand.class,
+      dev.reft.cli.model.ModelCommand.class,
+      dev.reft.cli.model.GenerateCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class ReftCommand implements Runnable {

@@ -33,6 +33,7 @@ public class SamplerService {
 
   void start(@Observes StartupEvent event) {
     boolean threads = PolicyRuntime.configureThreads(settings.threads(), 1);
+    PolicyRuntime.configureDevice(config.getOptionalValue(PolicyRuntime.DEVICE_PROPERTY, String.class).orElse("auto"));
     Log.infof("sampler settings: run=%s instance=%s batch-size=%d max-new-tokens-cap=%d threads=%d%s device=%s",
         settings.runId(), settings.instanceId(), settings.batchSize(), settings.maxNewTokensCap(), settings.threads(),
         threads ? "" : " (inter-op pool was already started)", PolicyRuntime.defaultDevice());

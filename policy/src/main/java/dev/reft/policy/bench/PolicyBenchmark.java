@@ -187,7 +187,7 @@ public final class PolicyBenchmark {
     return n;
   }
 
-  private static long peakRssKb() throws IOException {
+  static long peakRssKb() throws IOException {
     for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
       if (line.startsWith("VmHWM:")) {
         return Long.parseLong(line.replaceAll("\\D+", ""));

@@ -4,14 +4,16 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.reft.policy.ModelConfig;
 import dev.reft.policy.PolicyModel;
 import dev.reft.policy.PolicyRuntime;
 import dev.reft.policy.tokenizer.PolicyTokenizer;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -22,6 +24,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.DigestInputStream;
+import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -39,7 +42,8 @@ import java.util.stream.Stream;
  * An immutable, content-addressed policy checkpoint: a directory with
  *
  * <ul>
- *   <li>{@code config.json} — the {@link ModelConfig} as a Hugging Face Llama config;
+ *   <li>{@code config.json} — the {@link ModelConfig} as a Hugging Face config of its architecture, with the
+ *       tokenizer's BOS / EOS / PAD ids;
  *   <li>{@code tokenizer.json} — the Hugging Face tokenizer;
  *   <li>{@code model.safetensors} — the weights under Llama names plus {@code v_head.weight};
  *   <li>any extra files the learner adds (optimizer state, RNG state, consumed offsets, data position);
@@ -67,6 +71,7 @@ public final class Checkpoint {
   public static final String MANIFEST = "manifest.json";
 
   private static final Set<String> RESERVED = Set.of(CONFIG, TOKENIZER, WEIGHTS, MANIFEST);
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Path directory;
   private final String identity;
@@ -235,11 +240,22 @@ public final class Checkpoint {
   }
 
   /**
+   * The tokenizer, with the BOS / EOS / PAD ids recorded in {@code config.json} (for an imported model they
+   * come from its Hugging Face files, not from the token names; for the project's own checkpoints they are
+   * the ones found by name).
+   *
    * @return the tokenizer (close it when done)
-   * @throws IOException when the file cannot be read or was modified
+   * @throws IOException when a file cannot be read or was modified
    */
   public PolicyTokenizer tokenizer() throws IOException {
-    return PolicyTokenizer.fromJson(new String(read(TOKENIZER), StandardCharsets.UTF_8));
+    JsonNode config = JSON.readTree(read(CONFIG));
+    return PolicyTokenizer.fromJson(new String(read(TOKENIZER), StandardCharsets.UTF_8),
+        tokenId(config, "bos_token_id"), tokenId(config, "eos_token_id"), tokenId(config, "pad_token_id"));
+  }
+
+  private static Integer tokenId(JsonNode config, String key) {
+    JsonNode v = config.get(key);
+    return v != null && v.canConvertToInt() ? v.intValue() : null;
   }
 
   /**
@@ -263,10 +279,23 @@ public final class Checkpoint {
    */
   public PolicyModel loadModel(Device device, DataType dataType) throws IOException {
     ModelConfig config = config();
-    byte[] weights = read(WEIGHTS);
-    try (NDManager scratch = PolicyRuntime.engine().newBaseManager(device)) {
-      Map<String, NDArray> tensors = SafeTensors.read(weights, scratch).tensors();
-      return PolicyModel.withWeights(config, tensors, device, dataType);
+    Manifest.Entry entry = manifest.files().get(WEIGHTS);
+    MessageDigest digest = newDigest();
+    // Streamed: one tensor is read, copied into its parameter and freed before the next.
+    try (FileChannel channel = FileChannel.open(resolve(directory, WEIGHTS), StandardOpenOption.READ);
+        PolicyModel.Loader loader = PolicyModel.loader(config, device, dataType);
+        NDManager scratch = PolicyRuntime.engine().newBaseManager(Device.cpu())) {
+      SafeTensors.stream(channel, channel.size(), digest, (tensor, data) -> {
+        try (NDManager one = scratch.newSubManager()) {
+          loader.put(tensor.name(), data.read(one));
+        }
+      });
+      String actual = HexFormat.of().formatHex(digest.digest());
+      if (!actual.equals(entry.sha256())) {
+        throw new CheckpointIntegrityException(
+            "checkpoint " + directory + ": " + WEIGHTS + " has SHA-256 " + actual + ", the manifest records " + entry.sha256() + ": the file was modified");
+      }
+      return loader.finish();
     } catch (IllegalArgumentException e) {
       throw new IOException("checkpoint " + directory + ": " + e.getMessage(), e);
     }
@@ -281,8 +310,9 @@ public final class Checkpoint {
     private final SortedMap<String, String> metadata = new TreeMap<>();
 
     private Writer(PolicyModel model, PolicyTokenizer tokenizer) {
-      if (tokenizer.vocabSize() != model.config().vocabSize()) {
-        throw new IllegalArgumentException("tokenizer vocabulary " + tokenizer.vocabSize() + " != model vocabulary " + model.config().vocabSize());
+      // A pretrained model's embedding often has spare rows beyond the tokenizer's ids (Qwen2.5: 151,936 vs 151,665).
+      if (tokenizer.vocabSize() > model.config().vocabSize()) {
+        throw new IllegalArgumentException("tokenizer vocabulary " + tokenizer.vocabSize() + " exceeds the model vocabulary " + model.config().vocabSize());
       }
       this.model = model;
       this.tokenizer = tokenizer;
@@ -359,7 +389,7 @@ public final class Checkpoint {
         Map<String, String> weightMeta = Map.of("format", "pt");
         files.put(CONFIG, writeFile(tmp, CONFIG, model.config().toJson(tokenizer.bos(), tokenizer.eos(), tokenizer.pad()).getBytes(StandardCharsets.UTF_8)));
         files.put(TOKENIZER, writeFile(tmp, TOKENIZER, tokenizer.json().getBytes(StandardCharsets.UTF_8)));
-        files.put(WEIGHTS, writeFile(tmp, WEIGHTS, SafeTensors.write(weights, weightMeta)));
+        files.put(WEIGHTS, writeFile(tmp, WEIGHTS, out -> SafeTensors.write(weights, weightMeta, out)));
         for (Map.Entry<String, byte[]> e : extraBytes.entrySet()) {
           files.put(e.getKey(), writeFile(tmp, e.getKey(), e.getValue()));
         }
@@ -380,16 +410,25 @@ public final class Checkpoint {
   }
 
   private static Manifest.Entry writeFile(Path root, String name, byte[] content) throws IOException {
+    return writeFile(root, name, out -> out.write(content));
+  }
+
+  /** The content a writer produces, streamed to the file and hashed on the way. */
+  private interface Content {
+    void writeTo(OutputStream out) throws IOException;
+  }
+
+  private static Manifest.Entry writeFile(Path root, String name, Content content) throws IOException {
     Path file = resolve(root, name);
     Files.createDirectories(file.getParent());
+    MessageDigest digest = newDigest();
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      ByteBuffer buffer = ByteBuffer.wrap(content);
-      while (buffer.hasRemaining()) {
-        channel.write(buffer);
-      }
+      OutputStream out = new DigestOutputStream(new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 20), digest);
+      content.writeTo(out);
+      out.flush();
       channel.force(true);
+      return new Manifest.Entry(HexFormat.of().formatHex(digest.digest()), channel.size());
     }
-    return new Manifest.Entry(sha256(content), content.length);
   }
 
   private static Manifest.Entry copyFile(Path root, String name, Path source) throws IOException {

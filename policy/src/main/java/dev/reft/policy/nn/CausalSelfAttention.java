@@ -9,17 +9,21 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.ConstantInitializer;
 import ai.djl.util.PairList;
 import dev.reft.policy.Scalars;
 
 /**
  * Causal multi-head self-attention with rotary position embeddings and optional grouped-query heads, in
- * the Llama layout (no biases).
+ * the Llama layout, with optional projection biases (Qwen2: q, k, v; Llama with {@code attention_bias}: q, k, v
+ * and o).
  *
  * <p>Shapes: B batch, T query time, Tk key time (T, or cache length + T when decoding with a {@link
  * KvCache}), C model width, H query heads, Hkv key/value heads, D = C / H head size. Parameters in the
  * Hugging Face (out, in) layout: {@code q_proj} (H·D, C), {@code k_proj} and {@code v_proj} (Hkv·D, C),
- * {@code o_proj} (C, H·D). With Hkv &lt; H each key/value head serves H / Hkv consecutive query heads.
+ * {@code o_proj} (C, H·D); biases {@code q_proj.bias} (H·D), {@code k_proj.bias} and {@code v_proj.bias}
+ * (Hkv·D), {@code o_proj.bias} (C), each starting at 0. With Hkv &lt; H each key/value head serves H / Hkv
+ * consecutive query heads (Hugging Face's {@code repeat_kv}: query head h uses key/value head h / (H / Hkv)).
  *
  * <p>Masking is additive: the caller passes (B, 1, T, Tk) holding 0 where a query may attend and -1e9
  * where it may not (future positions, padding). A large finite value instead of -inf keeps rows that
@@ -36,6 +40,10 @@ public final class CausalSelfAttention extends AbstractBlock {
   private final Parameter kProj;
   private final Parameter vProj;
   private final Parameter oProj;
+  private final Parameter qBias;
+  private final Parameter kBias;
+  private final Parameter vBias;
+  private final Parameter oBias;
   private NDArray scale;
 
   private CausalSelfAttention(Builder b) {
@@ -47,6 +55,15 @@ public final class CausalSelfAttention extends AbstractBlock {
     kProj = addParameter(SwiGluMlp.weight("k_proj", kvHeads * headDim, dim, b.initStd));
     vProj = addParameter(SwiGluMlp.weight("v_proj", kvHeads * headDim, dim, b.initStd));
     oProj = addParameter(SwiGluMlp.weight("o_proj", dim, heads * headDim, b.initStd));
+    qBias = b.qkvBias ? addParameter(bias("q_proj_bias", heads * headDim)) : null;
+    kBias = b.qkvBias ? addParameter(bias("k_proj_bias", kvHeads * headDim)) : null;
+    vBias = b.qkvBias ? addParameter(bias("v_proj_bias", kvHeads * headDim)) : null;
+    oBias = b.outputBias ? addParameter(bias("o_proj_bias", dim)) : null;
+  }
+
+  private static Parameter bias(String name, int size) {
+    return Parameter.builder().setName(name).setType(Parameter.Type.BIAS).optShape(new Shape(size))
+        .optInitializer(new ConstantInitializer(0f)).build();
   }
 
   /** @return a builder; {@code setDim} and {@code setHeads} are required */
@@ -74,6 +91,26 @@ public final class CausalSelfAttention extends AbstractBlock {
     return oProj;
   }
 
+  /** @return {@code q_proj.bias} (H·D), or null without q/k/v biases */
+  public Parameter qBias() {
+    return qBias;
+  }
+
+  /** @return {@code k_proj.bias} (Hkv·D), or null without q/k/v biases */
+  public Parameter kBias() {
+    return kBias;
+  }
+
+  /** @return {@code v_proj.bias} (Hkv·D), or null without q/k/v biases */
+  public Parameter vBias() {
+    return vBias;
+  }
+
+  /** @return {@code o_proj.bias} (C), or null without an output bias */
+  public Parameter oBias() {
+    return oBias;
+  }
+
   /**
    * Attends each position to the allowed positions.
    *
@@ -89,9 +126,9 @@ public final class CausalSelfAttention extends AbstractBlock {
     Shape s = x.getShape();
     long b = s.get(0);
     long t = s.get(1);
-    NDArray q = splitHeads(Linear.linear(x, qProj.getArray()).singletonOrThrow(), b, t, heads); // (B, H, T, D)
-    NDArray k = splitHeads(Linear.linear(x, kProj.getArray()).singletonOrThrow(), b, t, kvHeads); // (B, Hkv, T, D)
-    NDArray v = splitHeads(Linear.linear(x, vProj.getArray()).singletonOrThrow(), b, t, kvHeads); // (B, Hkv, T, D)
+    NDArray q = splitHeads(project(x, qProj, qBias), b, t, heads); // (B, H, T, D)
+    NDArray k = splitHeads(project(x, kProj, kBias), b, t, kvHeads); // (B, Hkv, T, D)
+    NDArray v = splitHeads(project(x, vProj, vBias), b, t, kvHeads); // (B, Hkv, T, D)
     q = RotaryEmbedding.apply(q, cos, sin).mul(scale); // 1/sqrt(D) folded into the queries
     k = RotaryEmbedding.apply(k, cos, sin);
     if (cache != null) {
@@ -104,7 +141,12 @@ public final class CausalSelfAttention extends AbstractBlock {
     NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).add(mask); // (B, H, T, Tk)
     NDArray context = scores.softmax(3).matMul(v); // (B, H, T, D)
     NDArray merged = context.transpose(0, 2, 1, 3).reshape(b, t, (long) heads * headDim); // (B, T, C)
-    return Linear.linear(merged, oProj.getArray()).singletonOrThrow();
+    return project(merged, oProj, oBias);
+  }
+
+  /** x·Wᵀ (+ bias). */
+  private static NDArray project(NDArray x, Parameter weight, Parameter bias) {
+    return (bias == null ? Linear.linear(x, weight.getArray()) : Linear.linear(x, weight.getArray(), bias.getArray())).singletonOrThrow();
   }
 
   /** (B, T, n·D) → (B, n, T, D). */
@@ -148,12 +190,17 @@ public final class CausalSelfAttention extends AbstractBlock {
     return new Shape[] {inputShapes[0]};
   }
 
-  /** Builder: {@code setDim}, {@code setHeads} required; {@code optKvHeads} (default H), {@code optInitStd} (0.02). */
+  /**
+   * Builder: {@code setDim}, {@code setHeads} required; {@code optKvHeads} (default H), {@code optInitStd}
+   * (0.02), {@code optBias} (none).
+   */
   public static final class Builder {
     private int dim;
     private int heads;
     private int kvHeads;
     private float initStd = 0.02f;
+    private boolean qkvBias;
+    private boolean outputBias;
 
     private Builder() {}
 
@@ -178,6 +225,16 @@ public final class CausalSelfAttention extends AbstractBlock {
     /** @param initStd standard deviation of the normal initialisation */
     public Builder optInitStd(float initStd) {
       this.initStd = initStd;
+      return this;
+    }
+
+    /**
+     * @param qkv whether q_proj, k_proj and v_proj have biases
+     * @param output whether o_proj has a bias
+     */
+    public Builder optBias(boolean qkv, boolean output) {
+      this.qkvBias = qkv;
+      this.outputBias = output;
       return this;
     }
 

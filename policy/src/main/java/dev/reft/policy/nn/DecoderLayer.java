@@ -27,7 +27,8 @@ public final class DecoderLayer extends AbstractBlock {
     selfAttn =
         addChildBlock(
             "self_attn",
-            CausalSelfAttention.builder().setDim(b.dim).setHeads(b.heads).optKvHeads(b.kvHeads).optInitStd(b.initStd).build());
+            CausalSelfAttention.builder().setDim(b.dim).setHeads(b.heads).optKvHeads(b.kvHeads).optInitStd(b.initStd)
+                .optBias(b.qkvBias, b.outputBias).build());
     postAttentionLayernorm = addChildBlock("post_attention_layernorm", RmsNorm.builder().setDim(b.dim).optEps(b.normEps).build());
     mlp = addChildBlock("mlp", SwiGluMlp.builder().setDim(b.dim).setHiddenDim(b.hiddenDim).optInitStd(b.initStd).build());
   }
@@ -104,6 +105,8 @@ public final class DecoderLayer extends AbstractBlock {
     private int hiddenDim;
     private float initStd = 0.02f;
     private float normEps = 1e-5f;
+    private boolean qkvBias;
+    private boolean outputBias;
 
     private Builder() {}
 
@@ -140,6 +143,16 @@ public final class DecoderLayer extends AbstractBlock {
     /** @param normEps RMSNorm epsilon (default 1e-5) */
     public Builder optNormEps(float normEps) {
       this.normEps = normEps;
+      return this;
+    }
+
+    /**
+     * @param qkv whether the attention's q, k, v projections have biases (default false)
+     * @param output whether its o projection has a bias (default false)
+     */
+    public Builder optAttentionBias(boolean qkv, boolean output) {
+      this.qkvBias = qkv;
+      this.outputBias = output;
       return this;
     }
 

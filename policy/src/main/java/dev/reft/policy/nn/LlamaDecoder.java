@@ -37,8 +37,9 @@ import java.util.Map;
  *
  * <p>Parameters are named as in Hugging Face {@code LlamaForCausalLM} ({@link #namedParameters()}):
  * {@code model.embed_tokens.weight}, {@code model.layers.N.self_attn.q_proj.weight}, ..., {@code
- * model.norm.weight}, {@code lm_head.weight} (absent when tied to the embedding), plus {@code
- * v_head.weight} (1, C).
+ * model.norm.weight}, {@code lm_head.weight} (absent when tied to the embedding), the attention biases
+ * {@code model.layers.N.self_attn.{q,k,v}_proj.bias} (Qwen2, Llama with {@code attention_bias}) and {@code
+ * o_proj.bias} (Llama with {@code attention_bias}), plus {@code v_head.weight} (1, C) and {@code v_head.bias}.
  *
  * <p>All computations attach their results to the manager of the input arrays: run each batch in its own
  * sub-manager and close it afterwards. The block reads its parameters directly (one device, no
@@ -79,6 +80,7 @@ public final class LlamaDecoder extends AbstractBlock {
                   .setHiddenDim(config.hiddenDim())
                   .optInitStd(config.initStd())
                   .optNormEps(config.normEps())
+                  .optAttentionBias(config.attentionBias(), config.outputBias())
                   .build()));
     }
     layers = Collections.unmodifiableList(list);
@@ -116,6 +118,14 @@ public final class LlamaDecoder extends AbstractBlock {
       named.put(p + "self_attn.k_proj.weight", layer.selfAttn().kProj());
       named.put(p + "self_attn.v_proj.weight", layer.selfAttn().vProj());
       named.put(p + "self_attn.o_proj.weight", layer.selfAttn().oProj());
+      if (layer.selfAttn().qBias() != null) {
+        named.put(p + "self_attn.q_proj.bias", layer.selfAttn().qBias());
+        named.put(p + "self_attn.k_proj.bias", layer.selfAttn().kBias());
+        named.put(p + "self_attn.v_proj.bias", layer.selfAttn().vBias());
+      }
+      if (layer.selfAttn().oBias() != null) {
+        named.put(p + "self_attn.o_proj.bias", layer.selfAttn().oBias());
+      }
       named.put(p + "post_attention_layernorm.weight", layer.postAttentionLayernorm().weight());
       named.put(p + "mlp.gate_proj.weight", layer.mlp().gateProj());
       named.put(p + "mlp.up_proj.weight", layer.mlp().upProj());
@@ -243,7 +253,7 @@ public final class LlamaDecoder extends AbstractBlock {
     super.initialize(manager, dataType, inputShapes);
     if (rope == null) {
       int l = config.maxSeqLen();
-      rope = new RotaryEmbedding(manager, config.headDim(), l, config.ropeTheta(), dataType);
+      rope = new RotaryEmbedding(manager, config.headDim(), l, config.ropeTheta(), config.ropeScaling(), dataType);
       float[] upper = new float[l * l];
       for (int i = 0; i < l; i++) {
         for (int j = i + 1; j < l; j++) {

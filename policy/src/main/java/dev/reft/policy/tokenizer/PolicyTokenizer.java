@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 
 /**
  * A Hugging Face {@code tokenizer.json} behind the small API the sampler and learner use: ids without
@@ -25,8 +26,10 @@ import java.util.Map;
  *
  * <p>Special tokens are found by name among the tokenizer's tokens: this project's {@code <|bos|>},
  * {@code <|eos|>}, {@code <|pad|>}, {@code <|unk|>}, or the usual Llama / GPT names ({@code <s>}, {@code
- * </s>}, {@code <|begin_of_text|>}, {@code <|endoftext|>}, ...). Without a pad token, EOS is used for
- * padding. Caveat of Hugging Face tokenizers: a special token's literal text inside the input (e.g.
+ * </s>}, {@code <|begin_of_text|>}, {@code <|endoftext|>}, ...), unless the caller gives the ids
+ * ({@link #fromJson(String, Integer, Integer, Integer)}: an imported model's ids come from its {@code
+ * tokenizer_config.json} / {@code generation_config.json}, a checkpoint's from its {@code config.json}).
+ * Without a pad token, EOS is used for padding. Caveat of Hugging Face tokenizers: a special token's literal text inside the input (e.g.
  * "<|eos|>") is encoded as that special token.
  *
  * <p>Thread-safe: encoding and decoding may run concurrently.
@@ -53,8 +56,11 @@ public final class PolicyTokenizer implements AutoCloseable {
   private final int eos;
   private final int pad;
   private final int unk;
+  private final Map<String, Integer> ids;
+  private final Map<Integer, String> tokens;
 
-  private PolicyTokenizer(HuggingFaceTokenizer tokenizer, String json, int vocabSize, int bos, int eos, int pad, int unk) {
+  private PolicyTokenizer(HuggingFaceTokenizer tokenizer, String json, Map<String, Integer> ids, int vocabSize, int bos,
+      int eos, int pad, int unk) {
     this.tokenizer = tokenizer;
     this.json = json;
     this.vocabSize = vocabSize;
@@ -62,6 +68,10 @@ public final class PolicyTokenizer implements AutoCloseable {
     this.eos = eos;
     this.pad = pad;
     this.unk = unk;
+    this.ids = Map.copyOf(ids);
+    Map<Integer, String> byId = new HashMap<>();
+    ids.forEach((token, id) -> byId.put(id, token));
+    this.tokens = Map.copyOf(byId);
   }
 
   /**
@@ -83,18 +93,39 @@ public final class PolicyTokenizer implements AutoCloseable {
    * @throws IllegalArgumentException when the JSON is invalid or has no BOS / EOS token
    */
   public static PolicyTokenizer fromJson(String json) {
+    return fromJson(json, null, null, null);
+  }
+
+  /**
+   * Creates a tokenizer from the text of a {@code tokenizer.json} with given special ids; a null id is
+   * looked up by name as {@link #fromJson(String)} does (a missing PAD becomes EOS).
+   *
+   * @param json the file's content
+   * @param bosId the BOS id, or null
+   * @param eosId the EOS id, or null
+   * @param padId the PAD id, or null
+   * @return the tokenizer
+   * @throws IllegalArgumentException when the JSON is invalid, an id is outside the vocabulary, or BOS / EOS
+   *     is neither given nor found by name
+   */
+  public static PolicyTokenizer fromJson(String json, Integer bosId, Integer eosId, Integer padId) {
     Map<String, Integer> tokens = new HashMap<>();
     int vocabSize = readTokens(json, tokens);
-    int bos = find(tokens, BOS, "<s>", "<|begin_of_text|>", "<|endoftext|>", "[CLS]");
-    int eos = find(tokens, EOS, "</s>", "<|end_of_text|>", "<|endoftext|>", "<|im_end|>", "[SEP]");
-    int pad = find(tokens, PAD, "<pad>", "[PAD]", "<|padding|>");
+    int bos = bosId != null ? bosId : find(tokens, BOS, "<s>", "<|begin_of_text|>", "<|endoftext|>", "[CLS]");
+    int eos = eosId != null ? eosId : find(tokens, EOS, "</s>", "<|end_of_text|>", "<|endoftext|>", "<|im_end|>", "[SEP]");
+    int pad = padId != null ? padId : find(tokens, PAD, "<pad>", "[PAD]", "<|padding|>");
     int unk = find(tokens, UNK, "<unk>", "[UNK]");
     if (bos < 0 || eos < 0) {
       throw new IllegalArgumentException("tokenizer.json has no recognisable BOS or EOS token (expected " + BOS + " / " + EOS + ")");
     }
+    for (int id : new int[] {bos, eos, pad}) {
+      if (id >= vocabSize) {
+        throw new IllegalArgumentException("special token id " + id + " is outside the tokenizer's vocabulary of " + vocabSize);
+      }
+    }
     try {
       HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), OPTIONS);
-      return new PolicyTokenizer(hf, json, vocabSize, bos, eos, pad < 0 ? eos : pad, unk);
+      return new PolicyTokenizer(hf, json, tokens, vocabSize, bos, eos, pad < 0 ? eos : pad, unk);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (RuntimeException e) {
@@ -224,6 +255,23 @@ public final class PolicyTokenizer implements AutoCloseable {
   /** @return the padding id (EOS when the tokenizer has no pad token) */
   public int pad() {
     return pad;
+  }
+
+  /**
+   * @param token a token's string as the vocabulary or the added tokens spell it (e.g. {@code <|im_end|>})
+   * @return its id, or empty when the tokenizer has no such token
+   */
+  public OptionalInt id(String token) {
+    Integer id = ids.get(token);
+    return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+  }
+
+  /**
+   * @param id a token id
+   * @return the token's string (special tokens as written, e.g. {@code </s>}), or null for an unused id
+   */
+  public String token(int id) {
+    return tokens.get(id);
   }
 
   /** @return the unknown-piece id, or -1 when the tokenizer has none */

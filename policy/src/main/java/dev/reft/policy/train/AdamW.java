@@ -100,24 +100,28 @@ public final class AdamW implements AutoCloseable {
     try (NoGrad ignored = NoGrad.enter(); NDManager scratch = stateManager.newSubManager()) {
       Constants c = null;
       for (Map.Entry<String, Parameter> e : params.entrySet()) {
-        NDArray grad = PolicyModel.gradient(e.getValue(), scratch);
-        if (grad == null) {
-          continue;
+        // One sub-manager per parameter, closed before the next: the temporaries of a step never exceed three
+        // copies of the largest parameter (a 0.5 B-parameter model's embedding alone is 544 MB).
+        try (NDManager one = scratch.newSubManager()) {
+          NDArray grad = PolicyModel.gradient(e.getValue(), one);
+          if (grad == null) {
+            continue;
+          }
+          NDArray w = e.getValue().getArray();
+          if (c == null || c.type != w.getDataType()) {
+            c = new Constants(scratch, w.getDataType(), biasCorrection1, biasCorrection2);
+          }
+          NDArray m = expAvg.get(e.getKey());
+          NDArray v = expAvgSq.get(e.getKey());
+          if (weightDecay != 0) {
+            w.muli(c.decay); // p ← p · (1 − lr·λ)
+          }
+          m.muli(c.beta1).addi(grad.mul(c.oneMinusBeta1)); // m ← β1·m + (1 − β1)·g
+          v.muli(c.beta2).addi(grad.square().muli(c.oneMinusBeta2)); // v ← β2·v + (1 − β2)·g²
+          NDArray denom = scratch(v.sqrt(), one).divi(c.sqrtBiasCorrection2).addi(c.eps); // √v / √(1 − β2^t) + ε
+          NDArray update = scratch(m.div(denom), one).muli(c.stepSize); // lr / (1 − β1^t) · m / denom
+          w.subi(update);
         }
-        NDArray w = e.getValue().getArray();
-        if (c == null || c.type != w.getDataType()) {
-          c = new Constants(scratch, w.getDataType(), biasCorrection1, biasCorrection2);
-        }
-        NDArray m = expAvg.get(e.getKey());
-        NDArray v = expAvgSq.get(e.getKey());
-        if (weightDecay != 0) {
-          w.muli(c.decay); // p ← p · (1 − lr·λ)
-        }
-        m.muli(c.beta1).addi(grad.mul(c.oneMinusBeta1)); // m ← β1·m + (1 − β1)·g
-        v.muli(c.beta2).addi(grad.square().mul(c.oneMinusBeta2)); // v ← β2·v + (1 − β2)·g²
-        NDArray denom = scratch(v.sqrt(), scratch).div(c.sqrtBiasCorrection2).add(c.eps); // √v / √(1 − β2^t) + ε
-        NDArray update = scratch(m.div(denom), scratch).mul(c.stepSize); // lr / (1 − β1^t) · m / denom
-        w.subi(update);
       }
     }
   }

@@ -60,6 +60,35 @@ class SafeTensorsTest {
     }
   }
 
+  @Test
+  void streamsOneTensorAtATimeHashingEveryByteReadOrSkipped() throws Exception {
+    try (NDManager m = PolicyRuntime.engine().newBaseManager()) {
+      NDArray a = m.create(new float[] {1, 2, 3, 4}, new Shape(2, 2));
+      NDArray b = m.create(new float[] {5, 6, 7}, new Shape(3));
+      NDArray c = m.create(new float[] {8}, new Shape(1));
+      java.io.ByteArrayOutputStream streamed = new java.io.ByteArrayOutputStream();
+      SafeTensors.write(Map.of("a", a, "b", b, "c", c), Map.of(), streamed);
+      byte[] bytes = streamed.toByteArray();
+      assertThat(bytes).isEqualTo(SafeTensors.write(Map.of("a", a, "b", b, "c", c), Map.of()));
+
+      java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
+      java.util.List<String> seen = new java.util.ArrayList<>();
+      java.io.ByteArrayOutputStream raw = new java.io.ByteArrayOutputStream();
+      SafeTensors.stream(java.nio.channels.Channels.newChannel(new java.io.ByteArrayInputStream(bytes)), bytes.length, digest,
+          (entry, data) -> {
+            seen.add(entry.name() + entry.shape());
+            if (entry.name().equals("b")) {
+              assertThat(data.read(m).toFloatArray()).containsExactly(5, 6, 7);
+            } else if (entry.name().equals("c")) {
+              data.copyTo(java.nio.channels.Channels.newChannel(raw));
+            } // "a" is skipped
+          });
+      assertThat(seen).containsExactly("a(2, 2)", "b(3)", "c(1)");
+      assertThat(ByteBuffer.wrap(raw.toByteArray()).order(ByteOrder.LITTLE_ENDIAN).getFloat()).isEqualTo(8f);
+      assertThat(java.util.HexFormat.of().formatHex(digest.digest())).isEqualTo(Checkpoint.sha256(bytes));
+    }
+  }
+
   static byte[] file(String dtype, short[] values) {
     String header = "{\"x\":{\"dtype\":\"" + dtype + "\",\"shape\":[" + values.length + "],\"data_offsets\":[0," + 2 * values.length + "]}}";
     byte[] json = header.getBytes(StandardCharsets.UTF_8);

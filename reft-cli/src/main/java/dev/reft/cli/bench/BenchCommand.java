@@ -9,7 +9,7 @@ import picocli.CommandLine.Spec;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks: print throughput and latency figures.",
-    subcommands = {SandboxBenchCommand.class, PolicyBenchCommand.class, RewardBenchCommand.class,
+    subcommands = {SandboxBenchCommand.class, PolicyBenchCommand.class, HfShapeBenchCommand.class, RewardBenchCommand.class,
         dev.reft.cli.demo.PipelineBenchCommand.class})
 public final class BenchCommand implements Runnable {
 
