@@ -197,7 +197,7 @@ public final class ReplayCommand implements Callable<Integer> {
     Topic<?, ?> like = rescore ? Topics.TRAJECTORIES_REWARDED
         : Topics.ALL.stream().filter(t -> isTopic(topic, t)).findFirst().orElse(Topics.TRAJECTORIES_SAMPLED);
     var newTopic = new org.apache.kafka.clients.admin.NewTopic(into, partitions, (short) 1)
-        .configs(Map.of("cleanup.policy", like.cleanupPolicy()));
+        .configs(like.configs());
     LocalKafkaBroker.createTopics(admin, List.of(newTopic));
   }
 
