@@ -3,6 +3,7 @@ package dev.reft.learner;
 import dev.reft.learner.loop.KafkaIo;
 import dev.reft.policy.PolicyRuntime;
 import dev.reft.schemas.CotStyle;
+import dev.reft.schemas.KafkaClientConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.Quarkus;
@@ -16,24 +17,24 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import org.eclipse.microprofile.config.Config;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The learner's wiring: logs its whole configuration, runs the configured mode on a worker thread, and
  * (with {@code reft.learner.exit-when-done}) ends the process when the work is done — exit code 0, or 1
  * when the mode failed.
+ *
+ * <p>Mode {@code auto} is ReFT from nothing, for a deployment: the warm-up SFT when the run has no version 0 yet
+ * (it is skipped when version 0 exists, so a restarted pod goes straight on), then the ReFT loop, which resumes
+ * from the run's newest checkpoint.
  */
 @ApplicationScoped
 public class LearnerService {
 
-  private static final Set<String> MODES = Set.of("sft", "reft", "online-st", "offline-st");
+  private static final Set<String> MODES = Set.of("auto", "sft", "reft", "online-st", "offline-st");
 
   @Inject LearnerSettings settings;
   @Inject MeterRegistry registry;
   @Inject Config config;
-
-  @ConfigProperty(name = "kafka.bootstrap.servers")
-  String bootstrap;
 
   private volatile boolean running = true;
   private volatile String status = "starting";
@@ -56,11 +57,22 @@ public class LearnerService {
   private void run(String mode, CotStyle style) {
     Function<String, Optional<String>> lookup = key -> config.getOptionalValue(key, String.class);
     int exit = 0;
-    status = "running " + mode;
-    try (KafkaIo kafka = new KafkaIo(bootstrap, settings.runId(), lookup);
+    status = "auto".equals(mode) ? "starting auto" : "running " + mode;
+    try (KafkaIo kafka = new KafkaIo(KafkaClientConfig.from(config.getPropertyNames(), lookup), settings.runId(), lookup);
         RunContext ctx = new RunContext(settings, style, kafka, new LearnerMetrics(registry), lookup)) {
       switch (mode) {
         case "sft" -> WarmupRun.run(ctx, () -> running);
+        case "auto" -> {
+          if (ctx.store.open(0).isEmpty() && settings.initCheckpoint().isEmpty()) {
+            status = "warming up";
+            Log.infof("run %s has no version 0: warm-up SFT first, then ReFT", settings.runId());
+            WarmupRun.run(ctx, () -> running);
+          }
+          if (running) {
+            status = "running reft";
+            RolloutRun.run(ctx, "reft", () -> running);
+          }
+        }
         case "offline-st" -> OfflineStRun.run(ctx, () -> running);
         default -> RolloutRun.run(ctx, mode, () -> running);
       }
@@ -91,10 +103,13 @@ public class LearnerService {
   private void logConfiguration() {
     StringBuilder sb = new StringBuilder("learner configuration:");
     for (String name : config.getPropertyNames()) {
-      if (name.startsWith("reft.") || name.equals("kafka.bootstrap.servers")) { // includes reft.ppo.*
+      if (name.startsWith("reft.")) { // includes reft.ppo.*
         sb.append("\n  ").append(name).append(" = ").append(config.getOptionalValue(name, String.class).orElse(""));
       }
     }
+    KafkaClientConfig.redacted(KafkaClientConfig.from(config.getPropertyNames(),
+            key -> config.getOptionalValue(key, String.class)))
+        .forEach((k, v) -> sb.append("\n  kafka.").append(k).append(" = ").append(v));
     Log.info(sb);
   }
 }

@@ -14,7 +14,11 @@ import java.util.Optional;
 @ConfigMapping(prefix = "reft.learner")
 public interface LearnerSettings {
 
-  /** What to run: {@code sft} (warm-up), {@code reft} (PPO), {@code online-st}, {@code offline-st}. */
+  /**
+   * What to run: {@code sft} (warm-up), {@code reft} (PPO), {@code online-st}, {@code offline-st}, or {@code auto}:
+   * the warm-up when the run has no version 0 (and no {@code init-checkpoint}), then {@code reft} — what a
+   * deployment runs.
+   */
   @WithDefault("reft")
   String mode();
 

@@ -43,21 +43,36 @@ final class LearnerRig {
   }
 
   static ServiceProcess learner(LocalKafkaBroker broker, Path dir, Map<String, String> props, String log) {
+    return learner(Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers()), dir, props, log);
+  }
+
+  /** The learner with this environment (its Kafka settings: {@code KAFKA_*} variables). */
+  static ServiceProcess learner(Map<String, String> env, Path dir, Map<String, String> props, String log) {
     return ServiceProcess.start("learner-service", Path.of("target", "quarkus-app", "quarkus-run.jar"),
-        LocalKafkaBroker.freePort(), props, Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers()), "2g",
-        dir.resolve(log));
+        LocalKafkaBroker.freePort(), props, env, "2g", dir.resolve(log));
   }
 
   static ServiceProcess reward(LocalKafkaBroker broker, Path dir) {
-    return ServiceProcess.start("reward-service", jar("reward-service"), LocalKafkaBroker.freePort(),
-        Map.of("reft.reward.stream-threads", "1", "reft.sandbox.workers", "1"),
-        Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers()), "512m", dir.resolve("reward.log"));
+    return reward(Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers()), dir, Map.of());
+  }
+
+  /** reward-service with this environment and these extra properties. */
+  static ServiceProcess reward(Map<String, String> env, Path dir, Map<String, String> extra) {
+    Map<String, String> props = new HashMap<>(Map.of("reft.reward.stream-threads", "1", "reft.sandbox.workers", "1"));
+    props.putAll(extra);
+    return ServiceProcess.start("reward-service", jar("reward-service"), LocalKafkaBroker.freePort(), props, env,
+        "512m", dir.resolve("reward.log"));
   }
 
   static ServiceProcess sampler(LocalKafkaBroker broker, Path dir, String run, int batchSize) {
+    return sampler(Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers()), dir, run, batchSize);
+  }
+
+  /** A sampler with this environment. */
+  static ServiceProcess sampler(Map<String, String> env, Path dir, String run, int batchSize) {
     return ServiceProcess.start("sampler-service", jar("sampler-service"), LocalKafkaBroker.freePort(),
         Map.of("reft.sampler.run-id", run, "reft.sampler.threads", "1", "reft.sampler.batch-size", Integer.toString(batchSize)),
-        Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers()), "1g", dir.resolve("sampler.log"));
+        env, "1g", dir.resolve("sampler.log"));
   }
 
   /** A sibling module's packaged service (the reactor builds it before this module's integration tests). */

@@ -35,8 +35,32 @@ public final class RewardMetrics {
   private final Map<String, Timer> timers = new ConcurrentHashMap<>();
   private final ConcurrentSkipListMap<VersionKey, RewardStats> latest = new ConcurrentSkipListMap<>();
 
+  /**
+   * Registers the counters and histograms of every style, outcome and dead-letter stage at zero, so that a
+   * dashboard's queries return series from the first scrape on (a rate of an absent counter is no data, not 0).
+   */
   public RewardMetrics(MeterRegistry registry) {
     this.registry = registry;
+    for (dev.reft.schemas.CotStyle style : dev.reft.schemas.CotStyle.values()) {
+      for (dev.reft.schemas.Outcome outcome : dev.reft.schemas.Outcome.values()) {
+        counter("reft_reward_trajectories_total", Tags.of("outcome", outcome.name(), "style", style.name()));
+      }
+      counter("reft_reward_sum_total", Tags.of("style", style.name()));
+      timer(style.name());
+    }
+    for (DeadLetters.Stage stage : DeadLetters.Stage.values()) {
+      counter("reft_reward_deadletters_total", Tags.of("stage", stage.name()));
+    }
+  }
+
+  private Timer timer(String style) {
+    return timers.computeIfAbsent(style, s -> Timer.builder("reft_reward_execution_seconds")
+        .description("Time to grade one trajectory (P-CoT: run the program in the sandbox)")
+        .tags("style", s)
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofNanos(100_000))
+        .maximumExpectedValue(Duration.ofSeconds(10))
+        .register(registry));
   }
 
   /** Counts one graded trajectory. */
@@ -44,14 +68,7 @@ public final class RewardMetrics {
     String style = r.getTrajectory().getStyle().name();
     counter("reft_reward_trajectories_total", Tags.of("outcome", r.getOutcome().name(), "style", style)).increment();
     counter("reft_reward_sum_total", Tags.of("style", style)).increment(r.getReward());
-    timers.computeIfAbsent(style, s -> Timer.builder("reft_reward_execution_seconds")
-            .description("Time to grade one trajectory (P-CoT: run the program in the sandbox)")
-            .tags("style", s)
-            .publishPercentileHistogram()
-            .minimumExpectedValue(Duration.ofNanos(100_000))
-            .maximumExpectedValue(Duration.ofSeconds(10))
-            .register(registry))
-        .record(r.getExecutionMicros(), TimeUnit.MICROSECONDS);
+    timer(style).record(r.getExecutionMicros(), TimeUnit.MICROSECONDS);
   }
 
   /** Counts one dead letter. */

@@ -25,7 +25,7 @@ import org.apache.kafka.common.errors.WakeupException;
  */
 final class CheckpointWatcher implements Runnable {
 
-  private final String bootstrap;
+  private final Map<String, Object> client;
   private final String topic;
   private final String runId;
   private final Optional<Path> root;
@@ -35,9 +35,10 @@ final class CheckpointWatcher implements Runnable {
   private volatile KafkaConsumer<String, CheckpointPublished> consumer;
   private volatile boolean running = true;
 
-  CheckpointWatcher(String bootstrap, String topic, String runId, Optional<Path> root, PolicyHolder holder,
+  /** @param client the service's Kafka client properties ({@link dev.reft.schemas.KafkaClientConfig}) */
+  CheckpointWatcher(Map<String, Object> client, String topic, String runId, Optional<Path> root, PolicyHolder holder,
       SamplerMetrics metrics) {
-    this.bootstrap = bootstrap;
+    this.client = Map.copyOf(client);
     this.topic = topic;
     this.runId = runId;
     this.root = root;
@@ -47,11 +48,7 @@ final class CheckpointWatcher implements Runnable {
 
   @Override
   public void run() {
-    try (KafkaConsumer<String, CheckpointPublished> c = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+    try (KafkaConsumer<String, CheckpointPublished> c = new KafkaConsumer<>(consumerConfig(client),
         Topics.CHECKPOINTS.keySerde().deserializer(), Topics.CHECKPOINTS.valueSerde().deserializer())) {
       consumer = c;
       List<TopicPartition> partitions = c.partitionsFor(topic, Duration.ofSeconds(60)).stream()
@@ -82,6 +79,16 @@ final class CheckpointWatcher implements Runnable {
     } catch (RuntimeException e) {
       Log.error("checkpoint watcher stopped", e);
     }
+  }
+
+  /** The watcher's consumer: the service's client properties, read_committed, no group, from the beginning. */
+  static Map<String, Object> consumerConfig(Map<String, Object> client) {
+    Map<String, Object> c = new java.util.HashMap<>(client);
+    c.putAll(Map.of(
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"));
+    return c;
   }
 
   private void load(CheckpointPublished event) {

@@ -1,6 +1,7 @@
 package dev.reft.sampler;
 
 import dev.reft.policy.PolicyRuntime;
+import dev.reft.schemas.KafkaClientConfig;
 import dev.reft.schemas.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
@@ -11,7 +12,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.nio.file.Path;
 import org.eclipse.microprofile.config.Config;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The sampler's wiring: on start, the checkpoint watcher (loads and verifies policy versions) and the
@@ -25,9 +25,6 @@ public class SamplerService {
   @Inject MeterRegistry registry;
   @Inject Config config;
 
-  @ConfigProperty(name = "kafka.bootstrap.servers")
-  String bootstrap;
-
   private CheckpointWatcher watcher;
   private SamplingLoop loop;
 
@@ -39,9 +36,11 @@ public class SamplerService {
         threads ? "" : " (inter-op pool was already started)", PolicyRuntime.defaultDevice());
     SamplerMetrics metrics = new SamplerMetrics(registry, holder);
     java.util.function.Function<String, java.util.Optional<String>> lookup = key -> config.getOptionalValue(key, String.class);
-    watcher = new CheckpointWatcher(bootstrap, Topics.CHECKPOINTS.name(lookup), settings.runId(),
+    java.util.Map<String, Object> client = KafkaClientConfig.from(config.getPropertyNames(), lookup);
+    Log.infof("sampler Kafka clients: %s", KafkaClientConfig.redacted(client));
+    watcher = new CheckpointWatcher(client, Topics.CHECKPOINTS.name(lookup), settings.runId(),
         settings.checkpointRoot().map(Path::of), holder, metrics);
-    loop = new SamplingLoop(settings, bootstrap, Topics.ROLLOUT_REQUESTS.name(lookup),
+    loop = new SamplingLoop(settings, client, Topics.ROLLOUT_REQUESTS.name(lookup),
         Topics.TRAJECTORIES_SAMPLED.name(lookup), Topics.DEADLETTER.name(lookup), holder, metrics);
     Thread watcherThread = new Thread(watcher, "checkpoint-watcher");
     watcherThread.setDaemon(true);

@@ -55,7 +55,7 @@ import org.apache.kafka.common.errors.WakeupException;
 final class SamplingLoop implements Runnable {
 
   private final SamplerSettings settings;
-  private final String bootstrap;
+  private final Map<String, Object> client;
   private final String requestsTopic;
   private final String sampledTopic;
   private final String deadLetterTopic;
@@ -66,10 +66,14 @@ final class SamplingLoop implements Runnable {
   private volatile boolean running = true;
   private volatile boolean alive = true;
 
-  SamplingLoop(SamplerSettings settings, String bootstrap, String requestsTopic, String sampledTopic,
+  /**
+   * @param client the service's Kafka client properties ({@link dev.reft.schemas.KafkaClientConfig}): bootstrap
+   *     servers and security; the loop's consumer and producer add their own settings on top
+   */
+  SamplingLoop(SamplerSettings settings, Map<String, Object> client, String requestsTopic, String sampledTopic,
       String deadLetterTopic, PolicyHolder holder, SamplerMetrics metrics) {
     this.settings = settings;
-    this.bootstrap = bootstrap;
+    this.client = Map.copyOf(client);
     this.requestsTopic = requestsTopic;
     this.sampledTopic = sampledTopic;
     this.deadLetterTopic = deadLetterTopic;
@@ -106,22 +110,38 @@ final class SamplingLoop implements Runnable {
     }
   }
 
-  private void loop() {
-    Map<String, Object> consumerConfig = Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+  /** The requests consumer's configuration: the service's client properties plus the loop's own. */
+  static Map<String, Object> consumerConfig(Map<String, Object> client, SamplerSettings settings, String samplerId) {
+    Map<String, Object> c = new HashMap<>(client);
+    c.putAll(Map.of(
         ConsumerConfig.GROUP_ID_CONFIG, "reft-sampler-" + settings.runId(),
         ConsumerConfig.CLIENT_ID_CONFIG, samplerId + "-requests",
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
         ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(1, settings.batchSize()),
-        ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 600_000);
-    Map<String, Object> producerConfig = Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 600_000));
+    return c;
+  }
+
+  /**
+   * The trajectories producer's configuration. Its transactional id is {@code reft-sampler-<run>-<instance>}: the
+   * instance id must be stable across restarts of the same sampler (a StatefulSet pod name), so that a restarted
+   * sampler fences the transaction its predecessor left open.
+   */
+  static Map<String, Object> producerConfig(Map<String, Object> client, SamplerSettings settings, String samplerId) {
+    Map<String, Object> p = new HashMap<>(client);
+    p.putAll(Map.of(
         ProducerConfig.TRANSACTIONAL_ID_CONFIG, "reft-sampler-" + settings.runId() + "-" + settings.instanceId(),
         ProducerConfig.CLIENT_ID_CONFIG, samplerId + "-trajectories",
         ProducerConfig.LINGER_MS_CONFIG, 5,
-        ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"));
+    return p;
+  }
+
+  private void loop() {
+    Map<String, Object> consumerConfig = consumerConfig(client, settings, samplerId);
+    Map<String, Object> producerConfig = producerConfig(client, settings, samplerId);
     try (KafkaConsumer<String, RolloutRequest> c = new KafkaConsumer<>(consumerConfig,
             Topics.ROLLOUT_REQUESTS.keySerde().deserializer(), Topics.ROLLOUT_REQUESTS.valueSerde().deserializer());
         KafkaProducer<String, Object> producer = new KafkaProducer<>(producerConfig,

@@ -22,6 +22,9 @@ import org.apache.kafka.common.serialization.Serde;
  * @param valueSerde serde for record values
  * @param partitions partitions to create (the unit of scale-out for consumers of this topic)
  * @param cleanupPolicy {@code delete} for logs, {@code compact} for latest-value-per-key topics
+ * @param retentionMs {@code retention.ms} of a {@code delete} topic: -1 keeps every record (history that reports
+ *     read back), a positive value is the time records are kept, {@link #BROKER_DEFAULT} leaves the broker's
+ *     default (7 days unless changed); a {@code compact} topic keeps the latest record of each key regardless
  * @param description one line for the README and {@code reft kafka status}
  * @param <K> key type
  * @param <V> value type
@@ -33,7 +36,20 @@ public record Topic<K, V>(
     Serde<V> valueSerde,
     int partitions,
     String cleanupPolicy,
+    long retentionMs,
     String description) {
+
+  /** {@link #retentionMs()}: the broker's default. */
+  public static final long BROKER_DEFAULT = 0;
+
+  /** {@link #retentionMs()}: never delete. */
+  public static final long FOREVER = -1;
+
+  /** A topic with the broker's default retention. */
+  public Topic(String id, String defaultName, Serde<K> keySerde, Serde<V> valueSerde, int partitions,
+      String cleanupPolicy, String description) {
+    this(id, defaultName, keySerde, valueSerde, partitions, cleanupPolicy, BROKER_DEFAULT, description);
+  }
 
   public Topic {
     Objects.requireNonNull(id, "id");
@@ -47,6 +63,19 @@ public record Topic<K, V>(
         && !TopicConfig.CLEANUP_POLICY_COMPACT.equals(cleanupPolicy)) {
       throw new IllegalArgumentException("cleanupPolicy must be delete or compact: " + cleanupPolicy);
     }
+    if (retentionMs < FOREVER) {
+      throw new IllegalArgumentException("retentionMs must be -1 (forever), 0 (broker default) or positive: " + retentionMs);
+    }
+    if (retentionMs != BROKER_DEFAULT && TopicConfig.CLEANUP_POLICY_COMPACT.equals(cleanupPolicy)) {
+      throw new IllegalArgumentException("a compacted topic keeps the latest record per key; no retention: " + defaultName);
+    }
+  }
+
+  /** The topic-level configuration it is created with: {@code cleanup.policy}, and {@code retention.ms} when set. */
+  public Map<String, String> configs() {
+    return retentionMs == BROKER_DEFAULT
+        ? Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, cleanupPolicy)
+        : Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, cleanupPolicy, TopicConfig.RETENTION_MS_CONFIG, Long.toString(retentionMs));
   }
 
   /** The configuration key that overrides this topic's name, {@code reft.topics.<id>}. */
@@ -69,9 +98,8 @@ public record Topic<K, V>(
     return name(key -> Optional.ofNullable(config.get(key)).map(Object::toString));
   }
 
-  /** A {@link NewTopic} for the admin client, with this topic's partitions and cleanup policy. */
+  /** A {@link NewTopic} for the admin client, with this topic's partitions, cleanup policy and retention. */
   public NewTopic newTopic(String name, short replicationFactor) {
-    return new NewTopic(name, partitions, replicationFactor)
-        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, cleanupPolicy));
+    return new NewTopic(name, partitions, replicationFactor).configs(configs());
   }
 }

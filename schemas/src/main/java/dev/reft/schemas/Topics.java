@@ -13,10 +13,18 @@ import org.apache.kafka.common.serialization.Serializer;
  *
  * <p>Keys are strings; values are Avro records in single-object encoding ({@link AvroSerde}). See the
  * README's topic reference for who produces and consumes each topic.
+ *
+ * <p>Retention: the history that {@code reft report} and dashboards read back ({@code reft.eval},
+ * {@code reft.learner.updates}) is kept forever, {@code reft.reward.stats} and {@code reft.checkpoints} are
+ * compacted (the latest record per key stays); trajectories and dead letters are kept 30 days — long enough to
+ * replay, re-score or resume (a checkpoint stores offsets into {@code reft.trajectories.rewarded}) — and rollout
+ * requests 7 days.
  */
 public final class Topics {
 
   private Topics() {}
+
+  private static final long DAY = 24L * 60 * 60 * 1000;
 
   /** Learner → samplers: one request for K sampled chains of thought. Key: problem id. */
   public static final Topic<String, RolloutRequest> ROLLOUT_REQUESTS =
@@ -27,6 +35,7 @@ public final class Topics {
           AvroSerde.of(RolloutRequest.class),
           4,
           TopicConfig.CLEANUP_POLICY_DELETE,
+          7L * DAY,
           "learner -> samplers: problem, gold answer, style, K, sampling settings, policy version");
 
   /** Samplers → reward: one sampled chain of thought with behaviour log-probs. Key: problem id. */
@@ -38,6 +47,7 @@ public final class Topics {
           AvroSerde.of(SampledTrajectory.class),
           4,
           TopicConfig.CLEANUP_POLICY_DELETE,
+          30L * DAY,
           "sampler -> reward: prompt/response tokens, text, behaviour log-probs, policy version");
 
   /** Reward → learner (and analytics): the sampled record plus reward and outcome. Key: problem id. */
@@ -49,6 +59,7 @@ public final class Topics {
           AvroSerde.of(RewardedTrajectory.class),
           4,
           TopicConfig.CLEANUP_POLICY_DELETE,
+          30L * DAY,
           "reward -> learner: sampled trajectory + reward, outcome, extracted answer, execution time");
 
   /** Learner → samplers: newest checkpoint per run (compacted). Key: run id. */
@@ -71,6 +82,7 @@ public final class Topics {
           AvroSerde.of(DeadLetter.class),
           1,
           TopicConfig.CLEANUP_POLICY_DELETE,
+          30L * DAY,
           "any service: raw bytes, source topic/partition/offset and the error");
 
   /** Reward service → dashboards, reports: running totals per policy version (compacted). Key: run/version. */
@@ -93,6 +105,7 @@ public final class Topics {
           AvroSerde.of(EvalResult.class),
           1,
           TopicConfig.CLEANUP_POLICY_DELETE,
+          Topic.FOREVER,
           "learner -> dashboards, reports: greedy and voting@K accuracy per policy version");
 
   /** Learner → dashboards, reports: the diagnostics of every update. Key: run id. */
@@ -104,6 +117,7 @@ public final class Topics {
           AvroSerde.of(LearnerUpdate.class),
           1,
           TopicConfig.CLEANUP_POLICY_DELETE,
+          Topic.FOREVER,
           "learner -> dashboards, reports: losses, KL, entropy, reward, lag per update");
 
   /** Every topic of the system, in pipeline order. */

@@ -34,6 +34,11 @@ public final class Grader {
     this.sandbox = sandbox;
   }
 
+  /** Whether this grader can run P-CoT programs (it has a sandbox). */
+  public boolean runsPrograms() {
+    return sandbox != null;
+  }
+
   /** A grader without a sandbox: N-CoT and MCQ only. */
   public static Grader textOnly() {
     return new Grader(null);

@@ -58,6 +58,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
   private final int port;
   private final int controllerPort;
   private final Map<String, String> overrides;
+  private final Scram scram;
   private KafkaRaftServer server;
 
   private LocalKafkaBroker(Builder b) throws IOException {
@@ -71,7 +72,14 @@ public final class LocalKafkaBroker implements AutoCloseable {
     this.port = b.port == 0 ? freePort() : b.port;
     this.controllerPort = b.controllerPort == 0 ? freePort() : b.controllerPort;
     this.overrides = Map.copyOf(b.overrides);
+    this.scram = b.scram;
   }
+
+  /** The SCRAM mechanism of {@link Builder#optScram}. */
+  public static final String SCRAM_MECHANISM = "SCRAM-SHA-512";
+
+  /** The super user of a secured broker, who authenticates the broker to itself and runs {@link #admin()}. */
+  private record Scram(String user, String password) {}
 
   /** A builder; by default a fresh temporary log directory and free ports. */
   public static Builder builder() {
@@ -85,8 +93,23 @@ public final class LocalKafkaBroker implements AutoCloseable {
     private int port;
     private int controllerPort;
     private final Map<String, String> overrides = new HashMap<>();
+    private Scram scram;
 
     private Builder() {}
+
+    /**
+     * Secure the broker as a production cluster would be: clients authenticate with SASL {@value LocalKafkaBroker#SCRAM_MECHANISM}
+     * (listener {@code SASL_PLAINTEXT}), and Kafka's {@code StandardAuthorizer} allows only what ACLs grant. The
+     * given user is the only super user: its SCRAM credential is written when storage is formatted, the broker
+     * authenticates to itself with it, and {@link LocalKafkaBroker#admin()} uses it. Create further users with
+     * {@link LocalKafkaBroker#addScramUser} and grant them ACLs with {@link LocalKafkaBroker#createAcls}. The
+     * KRaft controller listener uses SASL PLAIN with the same user (SCRAM credentials live in the metadata log,
+     * which a controller cannot read before it authenticates).
+     */
+    public Builder optScram(String superUser, String password) {
+      this.scram = new Scram(Objects.requireNonNull(superUser), Objects.requireNonNull(password));
+      return this;
+    }
 
     /** Keep data in this directory (formatted on first start). Default: a fresh temporary directory. */
     public Builder optLogDir(Path dir) {
@@ -265,12 +288,87 @@ public final class LocalKafkaBroker implements AutoCloseable {
         + timeout.toSeconds() + " s: " + (last == null ? "" : last.getMessage()), last);
   }
 
-  /** A new admin client for this broker; the caller closes it. */
+  /** A new admin client for this broker (the super user on a secured broker); the caller closes it. */
   public Admin admin() {
-    return Admin.create(Map.of(
-        AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
-        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000,
-        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000));
+    Map<String, Object> config = new HashMap<>(clientSecurity());
+    config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+    config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
+    return Admin.create(config);
+  }
+
+  /** {@code bootstrap.servers} plus {@link #clientSecurity()}: what a client needs to reach this broker as its super user. */
+  public Map<String, Object> clientConfig() {
+    Map<String, Object> config = new HashMap<>(clientSecurity());
+    config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    return config;
+  }
+
+  /** Whether clients must authenticate ({@link Builder#optScram}). */
+  public boolean secured() {
+    return scram != null;
+  }
+
+  /** The super user's client security settings on a secured broker; empty otherwise. */
+  public Map<String, Object> clientSecurity() {
+    return scram == null ? Map.of() : scramClientSecurity(scram.user(), scram.password());
+  }
+
+  /**
+   * The client settings that authenticate as a SCRAM user on a {@link Builder#optScram secured} broker:
+   * {@code security.protocol}, {@code sasl.mechanism}, {@code sasl.jaas.config}.
+   */
+  public static Map<String, Object> scramClientSecurity(String user, String password) {
+    return Map.of(
+        "security.protocol", "SASL_PLAINTEXT",
+        "sasl.mechanism", SCRAM_MECHANISM,
+        "sasl.jaas.config", jaas("org.apache.kafka.common.security.scram.ScramLoginModule", user, password, ""));
+  }
+
+  /** Creates or replaces a SCRAM user (the super user does it through the admin client). */
+  public void addScramUser(String user, String password) {
+    requireSecured();
+    try (Admin admin = admin()) {
+      admin.alterUserScramCredentials(List.of(new org.apache.kafka.clients.admin.UserScramCredentialUpsertion(user,
+          new org.apache.kafka.clients.admin.ScramCredentialInfo(org.apache.kafka.clients.admin.ScramMechanism.SCRAM_SHA_512,
+              4096), password))).all().get(30, TimeUnit.SECONDS);
+      // The credential is applied by the broker from the metadata log: wait until it is visible.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!admin.describeUserScramCredentials(List.of(user)).all().get(10, TimeUnit.SECONDS).containsKey(user)) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("SCRAM user " + user + " not visible after 30 s");
+        }
+        Thread.sleep(50);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while adding SCRAM user " + user, e);
+    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("cannot add SCRAM user " + user + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Creates ACLs (the super user does it through the admin client). */
+  public void createAcls(Collection<org.apache.kafka.common.acl.AclBinding> acls) {
+    requireSecured();
+    try (Admin admin = admin()) {
+      admin.createAcls(acls).all().get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while creating ACLs", e);
+    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("cannot create ACLs: " + e.getMessage(), e);
+    }
+  }
+
+  private void requireSecured() {
+    if (scram == null) {
+      throw new IllegalStateException("the broker was not built with optScram: it has no users or ACLs");
+    }
+  }
+
+  private static String jaas(String module, String user, String password, String extra) {
+    return module + " required username=\"" + user + "\" password=\"" + password + "\"" + extra + ";";
   }
 
   /** Stops the broker, waits for it, and deletes a temporary log directory. */
@@ -294,11 +392,30 @@ public final class LocalKafkaBroker implements AutoCloseable {
     p.put("process.roles", "broker,controller");
     p.put("node.id", Integer.toString(NODE_ID));
     p.put("controller.quorum.voters", NODE_ID + "@localhost:" + controllerPort);
-    p.put("listeners", "PLAINTEXT://localhost:" + port + "," + CONTROLLER_LISTENER + "://localhost:" + controllerPort);
-    p.put("advertised.listeners", "PLAINTEXT://localhost:" + port);
     p.put("controller.listener.names", CONTROLLER_LISTENER);
-    p.put("inter.broker.listener.name", "PLAINTEXT");
-    p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
+    if (scram == null) {
+      p.put("listeners", "PLAINTEXT://localhost:" + port + "," + CONTROLLER_LISTENER + "://localhost:" + controllerPort);
+      p.put("advertised.listeners", "PLAINTEXT://localhost:" + port);
+      p.put("inter.broker.listener.name", "PLAINTEXT");
+      p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
+    } else {
+      p.put("listeners", "CLIENT://localhost:" + port + "," + CONTROLLER_LISTENER + "://localhost:" + controllerPort);
+      p.put("advertised.listeners", "CLIENT://localhost:" + port);
+      p.put("inter.broker.listener.name", "CLIENT");
+      p.put("listener.security.protocol.map", "CLIENT:SASL_PLAINTEXT," + CONTROLLER_LISTENER + ":SASL_PLAINTEXT");
+      p.put("sasl.enabled.mechanisms", SCRAM_MECHANISM);
+      p.put("sasl.mechanism.inter.broker.protocol", SCRAM_MECHANISM);
+      p.put("listener.name.client.scram-sha-512.sasl.jaas.config",
+          jaas("org.apache.kafka.common.security.scram.ScramLoginModule", scram.user(), scram.password(), ""));
+      p.put("sasl.mechanism.controller.protocol", "PLAIN");
+      p.put("listener.name.controller.sasl.enabled.mechanisms", "PLAIN");
+      p.put("listener.name.controller.plain.sasl.jaas.config",
+          jaas("org.apache.kafka.common.security.plain.PlainLoginModule", scram.user(), scram.password(),
+              " user_" + scram.user() + "=\"" + scram.password() + "\""));
+      p.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+      p.put("super.users", "User:" + scram.user());
+      p.put("allow.everyone.if.no.acl.found", "false");
+    }
     p.put("log.dirs", logDir.toString());
     // A single node: every internal topic has one replica.
     p.put("offsets.topic.replication.factor", "1");
@@ -327,6 +444,8 @@ public final class LocalKafkaBroker implements AutoCloseable {
           .setDirectories(List.of(logDir.toString()))
           .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
           .setReleaseVersion(MetadataVersion.latestProduction())
+          .setScramArguments(scram == null ? List.of()
+              : List.of(SCRAM_MECHANISM + "=[name=" + scram.user() + ",password=" + scram.password() + "]"))
           .run();
     } catch (IOException | RuntimeException e) {
       throw e;

@@ -24,11 +24,20 @@ public final class TopicReader {
    */
   public static <K, V> List<ConsumerRecord<K, V>> readAll(String bootstrap, String topic, Deserializer<K> keys,
       Deserializer<V> values, Duration timeout) {
+    return readAll(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), topic, keys, values, timeout);
+  }
+
+  /**
+   * {@link #readAll(String, String, Deserializer, Deserializer, Duration)} with client properties: bootstrap
+   * servers and any security settings ({@code security.protocol}, {@code sasl.*}, {@code ssl.*}).
+   */
+  public static <K, V> List<ConsumerRecord<K, V>> readAll(Map<String, Object> client, String topic, Deserializer<K> keys,
+      Deserializer<V> values, Duration timeout) {
     List<ConsumerRecord<K, V>> out = new ArrayList<>();
-    try (KafkaConsumer<K, V> consumer = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), keys, values)) {
+    Map<String, Object> config = new java.util.HashMap<>(client);
+    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    try (KafkaConsumer<K, V> consumer = new KafkaConsumer<>(config, keys, values)) {
       List<org.apache.kafka.common.TopicPartition> partitions = consumer.partitionsFor(topic, timeout).stream()
           .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
       consumer.assign(partitions);
@@ -48,13 +57,19 @@ public final class TopicReader {
    */
   public static <K, V> List<ConsumerRecord<K, V>> readUntil(String bootstrap, String topic,
       Deserializer<K> keys, Deserializer<V> values, Duration timeout, Predicate<List<ConsumerRecord<K, V>>> done) {
+    return readUntil(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), topic, keys, values, timeout, done);
+  }
+
+  /** {@link #readUntil(String, String, Deserializer, Deserializer, Duration, Predicate)} with client properties. */
+  public static <K, V> List<ConsumerRecord<K, V>> readUntil(Map<String, Object> client, String topic,
+      Deserializer<K> keys, Deserializer<V> values, Duration timeout, Predicate<List<ConsumerRecord<K, V>>> done) {
     List<ConsumerRecord<K, V>> out = new ArrayList<>();
-    try (KafkaConsumer<K, V> consumer = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ConsumerConfig.GROUP_ID_CONFIG, "reader-" + topic + "-" + System.nanoTime(),
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), keys, values)) {
+    Map<String, Object> config = new java.util.HashMap<>(client);
+    config.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + topic + "-" + System.nanoTime());
+    config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    try (KafkaConsumer<K, V> consumer = new KafkaConsumer<>(config, keys, values)) {
       consumer.subscribe(List.of(topic));
       long deadline = System.nanoTime() + timeout.toNanos();
       while (!done.test(out) && System.nanoTime() < deadline) {

@@ -8,7 +8,10 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Liveness;
 import org.eclipse.microprofile.health.Readiness;
 
-/** Ready and alive unless the learner's mode failed. */
+/**
+ * Ready and alive unless the learner's mode failed. The status says what it does - {@code warming up} (mode auto,
+ * before version 0 exists), {@code running reft}, {@code done} - so a long warm-up is visible and not a failure.
+ */
 @Readiness
 @Liveness
 @ApplicationScoped

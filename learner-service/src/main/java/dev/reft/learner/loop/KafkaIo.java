@@ -2,6 +2,7 @@ package dev.reft.learner.loop;
 
 import dev.reft.schemas.CheckpointPublished;
 import dev.reft.schemas.EvalResult;
+import dev.reft.schemas.KafkaClientConfig;
 import dev.reft.schemas.LearnerUpdate;
 import dev.reft.schemas.RolloutRequest;
 import dev.reft.schemas.Topics;
@@ -30,10 +31,13 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *   <li>an idempotent producer for rollout requests, per-update diagnostics and evaluations;
  *   <li>consumers created on demand for the rewarded and requests topics (positions come from checkpoints).
  * </ul>
+ *
+ * <p>Every client starts from the service's Kafka client properties ({@link KafkaClientConfig}: bootstrap servers,
+ * security protocol, SASL, TLS from {@code kafka.*} configuration) and adds its own settings on top.
  */
 public final class KafkaIo implements AutoCloseable {
 
-  final String bootstrap;
+  final Map<String, Object> client;
   final String runId;
   final String requestsTopic;
   final String rewardedTopic;
@@ -45,8 +49,17 @@ public final class KafkaIo implements AutoCloseable {
   private final KafkaProducer<String, Object> transactional;
   private final KafkaProducer<String, Object> plain;
 
-  public KafkaIo(String bootstrap, String runId, Function<String, Optional<String>> config) {
-    this.bootstrap = bootstrap;
+  /**
+   * @param client the Kafka client properties of the service ({@link KafkaClientConfig#from}); must include
+   *     {@code bootstrap.servers}
+   * @param runId the run
+   * @param config the service's configuration, for topic names ({@code reft.topics.*})
+   */
+  public KafkaIo(Map<String, Object> client, String runId, Function<String, Optional<String>> config) {
+    if (!client.containsKey(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG)) {
+      throw new IllegalArgumentException("no kafka.bootstrap.servers in the configuration");
+    }
+    this.client = Map.copyOf(client);
     this.runId = runId;
     this.requestsTopic = Topics.ROLLOUT_REQUESTS.name(config);
     this.rewardedTopic = Topics.TRAJECTORIES_REWARDED.name(config);
@@ -54,21 +67,18 @@ public final class KafkaIo implements AutoCloseable {
     this.updatesTopic = Topics.LEARNER_UPDATES.name(config);
     this.evalTopic = Topics.EVAL.name(config);
     this.groupId = "reft-learner-" + runId;
-    Map<String, Object> tx = new HashMap<>();
-    tx.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    Map<String, Object> tx = new HashMap<>(client);
     tx.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "reft-learner-" + runId);
     tx.put(ProducerConfig.CLIENT_ID_CONFIG, "learner-" + runId + "-checkpoints");
     transactional = new KafkaProducer<>(tx, Topics.CHECKPOINTS.keySerde().serializer(), Topics.anyValueSerializer());
     transactional.initTransactions();
-    Map<String, Object> p = new HashMap<>();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    Map<String, Object> p = new HashMap<>(client);
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.LINGER_MS_CONFIG, 2);
     p.put(ProducerConfig.CLIENT_ID_CONFIG, "learner-" + runId);
     plain = new KafkaProducer<>(p, Topics.ROLLOUT_REQUESTS.keySerde().serializer(), Topics.anyValueSerializer());
-    admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
-        org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
+    admin = org.apache.kafka.clients.admin.Admin.create(client);
   }
 
   /** The current end offset of every partition of the requests topic. */
@@ -131,13 +141,14 @@ public final class KafkaIo implements AutoCloseable {
 
   /** A consumer of raw bytes with no group (positions are set by the caller), read_committed. */
   KafkaConsumer<byte[], byte[]> rawConsumer(String clientId) {
-    return new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+    Map<String, Object> c = new HashMap<>(client);
+    c.putAll(Map.of(
         ConsumerConfig.CLIENT_ID_CONFIG, clientId,
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-        ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 256), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 256));
+    return new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 
   /** The partitions of a topic. */

@@ -39,10 +39,10 @@ public final class DemoCommand implements Callable<Integer> {
     Path home = dir.toAbsolutePath().resolve(runId);
     Path checkpoints = home.resolve("checkpoints");
     long t0 = System.nanoTime();
-    try (LocalPipeline pipeline = new LocalPipeline(home, run.bootstrap, keepBroker)) {
+    try (LocalPipeline pipeline = new LocalPipeline(home, run.bootstrap, run.kafka, keepBroker)) {
       System.out.printf("reft demo, preset %s, style %s, %s: run %s on %s%n", p.name(), run.style, run.seeds(), runId,
           pipeline.servers());
-      RunMonitor monitor = RunMonitor.start(pipeline.servers(), runId, System.out);
+      RunMonitor monitor = RunMonitor.start(pipeline.client(), runId, System.out);
       pipeline.manage(monitor);
       pipeline.startReward("reft-reward-" + runId);
 

@@ -1,5 +1,6 @@
 package dev.reft.cli.demo;
 
+import dev.reft.cli.kafka.KafkaClientOptions;
 import dev.reft.cli.kafka.LocalBrokerProcess;
 import dev.reft.cli.services.ServiceJars;
 import dev.reft.kafka.local.LocalKafkaBroker;
@@ -29,6 +30,7 @@ final class LocalPipeline implements AutoCloseable {
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private final Thread hook = new Thread(this::stopAll, "reft-pipeline-cleanup");
   private final String servers;
+  private final Map<String, Object> client;
   private final Map<String, String> env;
   private final Supervisor supervisor = new Supervisor(System.out);
 
@@ -36,9 +38,10 @@ final class LocalPipeline implements AutoCloseable {
    * Builds the services if needed, starts a broker under {@code home} unless {@code bootstrap} is given, and
    * creates the catalog's topics.
    *
+   * @param kafka the client settings of the given cluster (security); unused for the local broker
    * @param keepBroker leave the started broker and its data running after {@link #close()}
    */
-  LocalPipeline(Path home, String bootstrap, boolean keepBroker) throws Exception {
+  LocalPipeline(Path home, String bootstrap, KafkaClientOptions kafka, boolean keepBroker) throws Exception {
     this.root = ServiceJars.root();
     this.home = home;
     this.logs = home.resolve("logs");
@@ -47,14 +50,22 @@ final class LocalPipeline implements AutoCloseable {
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       this.servers = bootstrap != null ? bootstrap : startBroker(keepBroker);
-      try (var admin = LocalBrokerProcess.admin(servers)) {
+      this.client = bootstrap != null ? kafka.client(bootstrap) : Map.of("bootstrap.servers", servers);
+      try (var admin = LocalBrokerProcess.admin(client)) {
         LocalKafkaBroker.createTopics(admin, Topics.newTopics(k -> Optional.empty(), (short) 1));
       }
     } catch (Exception | Error e) {
       close();
       throw e;
     }
-    this.env = Map.of("KAFKA_BOOTSTRAP_SERVERS", servers, "OMP_WAIT_POLICY", "PASSIVE");
+    Map<String, String> e = new HashMap<>(KafkaClientOptions.asEnvironment(client));
+    e.put("OMP_WAIT_POLICY", "PASSIVE");
+    this.env = Map.copyOf(e);
+  }
+
+  /** The client properties of the cluster the services use (bootstrap servers and security). */
+  Map<String, Object> client() {
+    return client;
   }
 
   /** The Kafka cluster the services use. */

@@ -94,10 +94,10 @@ public final class PaperTableCommand implements Callable<Integer> {
     Map<Method, List<String>> runs = new LinkedHashMap<>();
     chosen.forEach(m -> runs.put(m, new ArrayList<>()));
     long t0 = System.nanoTime();
-    try (LocalPipeline pipeline = new LocalPipeline(home, run.bootstrap, false)) {
+    try (LocalPipeline pipeline = new LocalPipeline(home, run.bootstrap, run.kafka, false)) {
       System.out.printf("reft paper-table, preset %s, style %s, %s, %d seed(s): runs %s-* on %s%n", p.name(), run.style,
           run.seeds(), seeds, id, pipeline.servers());
-      RunMonitor monitor = RunMonitor.start(pipeline.servers(), id, System.out);
+      RunMonitor monitor = RunMonitor.start(pipeline.client(), id, System.out);
       pipeline.manage(monitor);
       pipeline.startReward("reft-reward-" + id);
       for (int s = 0; s < seeds; s++) {

@@ -73,7 +73,7 @@ public final class PipelineBenchCommand implements Callable<Integer> {
       if (run.bootstrap == null) {
         throw new picocli.CommandLine.ParameterException(run.command.commandLine(), "--analyze needs --bootstrap");
       }
-      Result r = measure(run.bootstrap, analyze, Map.of());
+      Result r = measure(run.kafka.client(run.bootstrap), analyze, Map.of());
       print(List.of(r));
       return 0;
     }
@@ -81,10 +81,10 @@ public final class PipelineBenchCommand implements Callable<Integer> {
     String id = run.newId("bench");
     Path home = dir.toAbsolutePath().resolve(id);
     Path checkpoints = home.resolve("checkpoints");
-    try (LocalPipeline pipeline = new LocalPipeline(home, run.bootstrap, false)) {
+    try (LocalPipeline pipeline = new LocalPipeline(home, run.bootstrap, run.kafka, false)) {
       System.out.printf("reft bench pipeline, preset %s, style %s, %s: %d updates per lag bound %s on %s%n", p.name(),
           run.style, run.seeds(), benchUpdates, lags, pipeline.servers());
-      RunMonitor monitor = RunMonitor.start(pipeline.servers(), id, System.out);
+      RunMonitor monitor = RunMonitor.start(pipeline.client(), id, System.out);
       pipeline.manage(monitor);
       Supervisor.Kept reward = pipeline.startReward("reft-reward-" + id);
       Map<String, String> common = DemoCommand.learnerSettings(p, run, id, checkpoints);
@@ -120,7 +120,7 @@ public final class PipelineBenchCommand implements Callable<Integer> {
         services.put("checkpoint reload (sampler)", samplerTimers.getOrDefault("reft_sampler_checkpoint_load_seconds", Double.NaN));
         services.put("grading", rewardAfter.getOrDefault("reft_reward_execution_seconds", Double.NaN)
             - rewardBefore.getOrDefault("reft_reward_execution_seconds", 0.0));
-        results.add(measure(pipeline.servers(), runId, services).withLag(lag));
+        results.add(measure(pipeline.client(), runId, services).withLag(lag));
       }
       System.out.println();
       print(results);
@@ -155,9 +155,9 @@ public final class PipelineBenchCommand implements Callable<Integer> {
    * next trained on, leaving out the intervals that held a periodic evaluation (a run of another build may have
    * evaluated every few versions; {@code reft.eval} says which).
    */
-  private Result measure(String bootstrap, String runId, Map<String, Double> services) {
+  private Result measure(Map<String, Object> client, String runId, Map<String, Double> services) {
     Map<Long, LearnerUpdate> byVersion = new HashMap<>();
-    for (ConsumerRecord<String, LearnerUpdate> r : TopicReader.readAll(bootstrap, Topics.LEARNER_UPDATES.defaultName(),
+    for (ConsumerRecord<String, LearnerUpdate> r : TopicReader.readAll(client, Topics.LEARNER_UPDATES.defaultName(),
         Topics.LEARNER_UPDATES.keySerde().deserializer(), Topics.LEARNER_UPDATES.valueSerde().deserializer(),
         Duration.ofSeconds(60))) {
       LearnerUpdate u = r.value();
@@ -166,7 +166,7 @@ public final class PipelineBenchCommand implements Callable<Integer> {
       }
     }
     Set<Long> evaluated = new HashSet<>();
-    for (ConsumerRecord<String, EvalResult> r : TopicReader.readAll(bootstrap, Topics.EVAL.defaultName(),
+    for (ConsumerRecord<String, EvalResult> r : TopicReader.readAll(client, Topics.EVAL.defaultName(),
         Topics.EVAL.keySerde().deserializer(), Topics.EVAL.valueSerde().deserializer(), Duration.ofSeconds(60))) {
       if (r.value() != null && runId.equals(r.value().getRunId())) {
         evaluated.add(r.value().getPolicyVersion());

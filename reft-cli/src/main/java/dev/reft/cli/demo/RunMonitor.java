@@ -17,7 +17,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -48,25 +47,26 @@ final class RunMonitor implements Runnable, AutoCloseable {
   private String recentRun = "";
 
   private static final List<String> TOPICS = List.of(Topics.LEARNER_UPDATES.defaultName(), Topics.EVAL.defaultName());
-  private final String bootstrap;
+  private final Map<String, Object> client;
   private volatile CatchUp catchUp;
 
-  private RunMonitor(String bootstrap, String runPrefix, PrintStream out) {
-    this.bootstrap = bootstrap;
+  private RunMonitor(Map<String, Object> client, String runPrefix, PrintStream out) {
+    this.client = Map.copyOf(client);
     this.runPrefix = runPrefix;
     this.out = out;
     this.tty = System.console() != null;
-    this.consumer = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+    Map<String, Object> config = new HashMap<>(client);
+    config.putAll(Map.of(
         ConsumerConfig.GROUP_ID_CONFIG, "reft-demo-monitor-" + runPrefix,
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new ByteArrayDeserializer());
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"));
+    this.consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
     consumer.subscribe(TOPICS);
   }
 
   /** Starts following the runs whose ids start with {@code runPrefix}, on a daemon thread. */
-  static RunMonitor start(String bootstrap, String runPrefix, PrintStream out) {
-    RunMonitor monitor = new RunMonitor(bootstrap, runPrefix, out);
+  static RunMonitor start(Map<String, Object> client, String runPrefix, PrintStream out) {
+    RunMonitor monitor = new RunMonitor(client, runPrefix, out);
     Thread thread = new Thread(monitor, "reft-run-monitor");
     thread.setDaemon(true);
     thread.start();
@@ -87,7 +87,7 @@ final class RunMonitor implements Runnable, AutoCloseable {
   void awaitCaughtUp(Duration timeout) throws InterruptedException {
     CountDownLatch done = new CountDownLatch(1);
     Map<TopicPartition, Long> ends;
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+    try (Admin admin = Admin.create(client)) {
       Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
       for (String topic : TOPICS) {
         admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()

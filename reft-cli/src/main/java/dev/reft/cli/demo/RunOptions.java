@@ -37,6 +37,10 @@ final class RunOptions {
   @Option(names = "--bootstrap", description = "Use this Kafka cluster instead of starting a local broker.")
   String bootstrap;
 
+  /** The client settings of a {@code --bootstrap} cluster that needs them (TLS, SASL). */
+  @picocli.CommandLine.Mixin
+  dev.reft.cli.kafka.KafkaClientOptions kafka = new dev.reft.cli.kafka.KafkaClientOptions();
+
   @Spec(Spec.Target.MIXEE)
   CommandSpec command;
 

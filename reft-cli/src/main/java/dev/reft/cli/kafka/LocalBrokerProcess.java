@@ -207,11 +207,16 @@ public final class LocalBrokerProcess {
 
   /** An admin client for a bootstrap address, with short timeouts for interactive use. */
   public static Admin admin(String bootstrap) {
-    return Admin.create(Map.of(
-        AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000,
-        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000,
-        AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1_000));
+    return admin(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
+  }
+
+  /** An admin client with these client properties (bootstrap servers, security), short timeouts added. */
+  public static Admin admin(Map<String, Object> client) {
+    Map<String, Object> config = new java.util.HashMap<>(client);
+    config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000);
+    config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+    config.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1_000);
+    return Admin.create(config);
   }
 
   private void deletePidFile() {

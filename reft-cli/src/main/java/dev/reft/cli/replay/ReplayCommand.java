@@ -47,6 +47,9 @@ public final class ReplayCommand implements Callable<Integer> {
   @Option(names = "--bootstrap", defaultValue = "localhost:9092", description = "Kafka cluster (default: ${DEFAULT-VALUE}).")
   String bootstrap;
 
+  @picocli.CommandLine.Mixin
+  dev.reft.cli.kafka.KafkaClientOptions kafka = new dev.reft.cli.kafka.KafkaClientOptions();
+
   @Option(names = "--topic", required = true, description = "Topic to read, e.g. reft.trajectories.sampled.")
   String topic;
 
@@ -91,15 +94,18 @@ public final class ReplayCommand implements Callable<Integer> {
     AtomicLong acknowledged = new AtomicLong();
     AtomicLong failed = new AtomicLong();
     AtomicReference<Exception> firstFailure = new AtomicReference<>();
-    try (Admin admin = LocalBrokerProcess.admin(bootstrap);
-        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-            ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-            ProducerConfig.LINGER_MS_CONFIG, 5), new ByteArraySerializer(), new ByteArraySerializer());
+    Map<String, Object> client = kafka.client(bootstrap);
+    Map<String, Object> consumerConfig = new java.util.HashMap<>(client);
+    consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    Map<String, Object> producerConfig = new java.util.HashMap<>(client);
+    producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    producerConfig.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    try (Admin admin = LocalBrokerProcess.admin(client);
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConfig, new ByteArrayDeserializer(),
+            new ByteArrayDeserializer());
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerConfig, new ByteArraySerializer(),
+            new ByteArraySerializer());
         PythonSandbox sandbox = rescore ? PythonSandbox.start(SandboxConfig.from(Settings::lookup)) : null) {
       List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
           .map(p -> new TopicPartition(topic, p.partition())).toList();
@@ -191,7 +197,7 @@ public final class ReplayCommand implements Callable<Integer> {
     Topic<?, ?> like = rescore ? Topics.TRAJECTORIES_REWARDED
         : Topics.ALL.stream().filter(t -> isTopic(topic, t)).findFirst().orElse(Topics.TRAJECTORIES_SAMPLED);
     var newTopic = new org.apache.kafka.clients.admin.NewTopic(into, partitions, (short) 1)
-        .configs(Map.of("cleanup.policy", like.cleanupPolicy()));
+        .configs(like.configs());
     LocalKafkaBroker.createTopics(admin, List.of(newTopic));
   }
 

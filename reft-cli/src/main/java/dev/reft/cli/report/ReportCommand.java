@@ -41,6 +41,9 @@ public final class ReportCommand implements Callable<Integer> {
   @Option(names = "--bootstrap", defaultValue = "localhost:9092", description = "Kafka cluster (default: ${DEFAULT-VALUE}).")
   String bootstrap;
 
+  @picocli.CommandLine.Mixin
+  dev.reft.cli.kafka.KafkaClientOptions kafka = new dev.reft.cli.kafka.KafkaClientOptions();
+
   @Option(names = "--out", description = "Directory to write into (default: var/reports/<run>).")
   Path out;
 
@@ -103,7 +106,7 @@ public final class ReportCommand implements Callable<Integer> {
 
   private <V> List<V> read(Topic<String, V> topic) {
     List<V> values = new ArrayList<>();
-    for (ConsumerRecord<String, V> r : TopicReader.readAll(bootstrap, topic.defaultName(), topic.keySerde().deserializer(),
+    for (ConsumerRecord<String, V> r : TopicReader.readAll(kafka.client(bootstrap), topic.defaultName(), topic.keySerde().deserializer(),
         topic.valueSerde().deserializer(), Duration.ofSeconds(60))) {
       if (r.value() != null) {
         values.add(r.value());

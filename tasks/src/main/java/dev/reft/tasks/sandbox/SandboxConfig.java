@@ -83,6 +83,17 @@ public record SandboxConfig(
     }
   }
 
+  /**
+   * The value of {@code reft.sandbox.mode} that starts no sandbox at all, for a service that grades N-CoT only
+   * where bubblewrap cannot create user namespaces (a Pod Security "restricted" namespace): see {@link #off}.
+   */
+  public static final String OFF = "off";
+
+  /** Whether the configuration turns the sandbox off ({@code reft.sandbox.mode=off}). */
+  public static boolean off(Function<String, Optional<String>> lookup) {
+    return lookup.apply("reft.sandbox.mode").map(v -> v.strip().equalsIgnoreCase(OFF)).orElse(false);
+  }
+
   /** The default whitelist of importable modules. */
   public static final List<String> DEFAULT_MODULES =
       List.of("math", "cmath", "fractions", "statistics", "itertools", "functools", "collections", "datetime", "sympy");
@@ -129,6 +140,10 @@ public record SandboxConfig(
    * @param lookup key → value, e.g. system properties then environment variables
    */
   public static SandboxConfig from(Function<String, Optional<String>> lookup) {
+    if (off(lookup)) {
+      throw new IllegalStateException("the P-CoT sandbox is turned off (reft.sandbox.mode=off); running P-CoT "
+          + "programs needs reft.sandbox.mode=pooled or process-per-program");
+    }
     SandboxConfig d = defaults();
     Function<String, Optional<String>> key = k -> lookup.apply("reft.sandbox." + k).map(String::strip);
     return new SandboxConfig(
