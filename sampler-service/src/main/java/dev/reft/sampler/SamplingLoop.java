@@ -65,9 +65,11 @@ final class SamplingLoop implements Runnable {
   private volatile KafkaConsumer<String, RolloutRequest> consumer;
   private volatile boolean running = true;
   private volatile boolean alive = true;
+  private final Runnable onDeath;
 
   SamplingLoop(SamplerSettings settings, String bootstrap, String requestsTopic, String sampledTopic,
-      String deadLetterTopic, PolicyHolder holder, SamplerMetrics metrics) {
+      String deadLetterTopic, PolicyHolder holder, SamplerMetrics metrics, Runnable onDeath) {
+    this.onDeath = onDeath;
     this.settings = settings;
     this.bootstrap = bootstrap;
     this.requestsTopic = requestsTopic;
@@ -103,6 +105,9 @@ final class SamplingLoop implements Runnable {
       Log.error("the sampling loop stopped", e);
     } finally {
       alive = false;
+      if (running) {
+        onDeath.run();
+      }
     }
   }
 

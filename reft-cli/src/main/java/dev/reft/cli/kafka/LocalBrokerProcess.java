@@ -214,6 +214,27 @@ public final class LocalBrokerProcess {
         AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1_000));
   }
 
+  /** How long {@link #requireReachable} waits for a cluster to answer. */
+  public static final Duration REACH_TIMEOUT = Duration.ofSeconds(15);
+
+  /**
+   * Fails fast, with one clear line, when nothing answers at {@code bootstrap}: Kafka's clients would otherwise retry
+   * for their API timeout (60 s by default) inside the first call, and some calls longer.
+   *
+   * @throws IllegalStateException when the cluster does not answer within {@link #REACH_TIMEOUT}
+   */
+  public static void requireReachable(String bootstrap) {
+    try (Admin admin = admin(bootstrap)) {
+      admin.describeCluster().clusterId().get(REACH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while connecting to Kafka at " + bootstrap, e);
+    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException | RuntimeException e) {
+      throw new IllegalStateException("no Kafka cluster answers at " + bootstrap + " (waited "
+          + REACH_TIMEOUT.toSeconds() + " s); start one with ./reft kafka start, or pass --bootstrap HOST:PORT", e);
+    }
+  }
+
   private void deletePidFile() {
     try {
       Files.deleteIfExists(pidFile());
