@@ -66,7 +66,7 @@ final class RolloutRun {
         optimizer.loadState(start.read(CheckpointStore.OPTIMIZER));
       }
       RolloutLoop loop = new RolloutLoop(ctx.kafka, settings.runId(), mode, ctx.style, problems, hp,
-          settings.reft().requestTimeout(), settings.seed(), ctx.publish.metrics());
+          settings.reft().requestTimeout(), settings.seed(), ctx.publish.metrics()).vocabSize(tokenizer.vocabSize());
       loop.restore(state, startVersion);
       // Samplers serve the version we start from (again, if it was published before a crash).
       ctx.publish.checkpoint(start, startVersion, loop.state().rewardedOffsets(), Map.of());

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       dev.reft.cli.demo.DemoCommand.class,
       dev.reft.cli.demo.PaperTableCommand.class,
+      dev.reft.cli.demo.ChaosCommand.class,
       dev.reft.cli.eval.EvalCommand.class,
       dev.reft.cli.replay.ReplayCommand.class,
       dev.reft.cli.report.ReportCommand.class,

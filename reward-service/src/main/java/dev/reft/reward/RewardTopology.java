@@ -7,6 +7,7 @@ import dev.reft.schemas.RewardStats;
 import dev.reft.schemas.RewardedTrajectory;
 import dev.reft.schemas.SampledTrajectory;
 import dev.reft.schemas.Topics;
+import dev.reft.schemas.TrajectoryChecks;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serdes;
@@ -32,7 +33,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <pre>
  * reft.trajectories.sampled ─▶ decode-and-score ─┬─▶ reft.trajectories.rewarded
  *        (raw bytes)                              │        └─▶ by-policy-version ─▶ reward-stats ─▶ reft.reward.stats
- *                                                 └─▶ reft.deadletter  (undecodable records, scoring failures)
+ *                                                 └─▶ reft.deadletter  (undecodable or impossible records, scoring failures)
  * </pre>
  *
  * <p>Values are read as raw bytes and decoded inside the topology, so that a record that does not decode
@@ -114,7 +115,11 @@ public final class RewardTopology {
   /** What decode-and-score produced for one input record: exactly one of the two is set. */
   record Scored(RewardedTrajectory rewarded, DeadLetter deadLetter) {}
 
-  /** Decodes a sampled trajectory and grades it; anything that fails becomes a dead letter. */
+  /**
+   * Decodes a sampled trajectory and grades it; anything that fails becomes a dead letter, and so does a record that
+   * decodes but is impossible ({@link TrajectoryChecks}: NaN or infinite log-probs, mismatched lengths, negative ids,
+   * a response text of megabytes) — grading it would pass the poison on to the learner.
+   */
   static final class DecodeAndScore implements FixedKeyProcessor<String, byte[], Scored> {
     private final AvroSerde<SampledTrajectory> serde;
     private final TrajectoryScorer scorer;
@@ -145,6 +150,16 @@ public final class RewardTopology {
       } catch (RuntimeException e) {
         context.forward(record.withValue(new Scored(null, deadLetter(record, DeadLetters.Stage.DESERIALIZATION, e))));
         metrics.onDeadLetter(DeadLetters.Stage.DESERIALIZATION);
+        return;
+      }
+      if (sampled == null) {
+        return;
+      }
+      java.util.Optional<String> impossible = TrajectoryChecks.problem(sampled, 0);
+      if (impossible.isPresent()) {
+        IllegalArgumentException e = new IllegalArgumentException("impossible trajectory: " + impossible.get());
+        context.forward(record.withValue(new Scored(null, deadLetter(record, DeadLetters.Stage.PROCESSING, e))));
+        metrics.onDeadLetter(DeadLetters.Stage.PROCESSING);
         return;
       }
       try {

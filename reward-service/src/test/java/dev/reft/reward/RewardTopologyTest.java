@@ -177,6 +177,30 @@ class RewardTopologyTest {
   }
 
   @Test
+  void impossibleTrajectoriesAreDeadLetteredNotGraded() {
+    SampledTrajectory good = Trajectories.ncot("ok", "Therefore, the answer is: 7", "7");
+    java.util.Map<String, SampledTrajectory> poison = new java.util.LinkedHashMap<>();
+    poison.put("NaN", SampledTrajectory.newBuilder(good).setBehaviourLogprobs(List.of(-0.1f, Float.NaN, -0.3f, -0.4f)).build());
+    poison.put("Infinity", SampledTrajectory.newBuilder(good)
+        .setBehaviourLogprobs(List.of(-0.1f, Float.NEGATIVE_INFINITY, -0.3f, -0.4f)).build());
+    poison.put("3 behaviour log-probs for 4 response tokens", SampledTrajectory.newBuilder(good)
+        .setBehaviourLogprobs(List.of(-0.1f, -0.2f, -0.3f)).build());
+    poison.put("negative sample index", SampledTrajectory.newBuilder(good).setSampleIndex(-1).build());
+    poison.put("negative policy version", SampledTrajectory.newBuilder(good).setPolicyVersion(-5).build());
+    poison.put("token id -3", SampledTrajectory.newBuilder(good).setResponseTokenIds(List.of(7, -3, 9, 2)).build());
+    poison.put("1000000 characters", SampledTrajectory.newBuilder(good).setResponseText("7".repeat(1_000_000)).build());
+    for (var e : poison.entrySet()) {
+      sampled.pipeInput("p", e.getValue());
+      List<DeadLetter> dead = deadLetters.readValuesToList();
+      assertThat(dead).as(e.getKey()).hasSize(1);
+      assertThat(dead.get(0).getStage()).isEqualTo("PROCESSING");
+      assertThat(dead.get(0).getErrorMessage()).contains("impossible trajectory", e.getKey());
+      assertThat(rewarded.isEmpty()).as(e.getKey() + " is not graded").isTrue();
+    }
+    gradeOne(good);
+  }
+
+  @Test
   void anUnavailableSandboxIsNotTheRecordsFaultAndIsNotDeadLettered() {
     // A grader without a sandbox cannot grade P-CoT: the scorer waits, then gives up without a dead letter.
     var topology = RewardTopology.build(names, new TrajectoryScorer(Grader.textOnly(), "no-sandbox", Duration.ofMillis(300)),

@@ -18,7 +18,8 @@ import java.util.function.ToDoubleFunction;
  *       — the newest verified version, served from the next batch on;
  *   <li>{@code reft_sampler_checkpoint_load_seconds} — verify + load time; {@code reft_sampler_checkpoints_refused_total};
  *   <li>{@code reft_sampler_request_queue_depth} — requests waiting in the assigned partitions (consumer lag);
- *   <li>{@code reft_sampler_deadletters_total}, {@code reft_sampler_requests_ignored_total} (other runs).
+ *   <li>{@code reft_sampler_deadletters_total}, {@code reft_sampler_requests_ignored_total} (other runs),
+ *       {@code reft_sampler_checkpoint_events_undecodable_total}.
  * </ul>
  */
 public final class SamplerMetrics {
@@ -28,6 +29,7 @@ public final class SamplerMetrics {
   final Counter refused;
   final Counter deadLetters;
   final Counter ignored;
+  final Counter undecodableCheckpointEvents;
   final Timer checkpointLoad;
   final Timer batchTime;
   private final AtomicLong lastTokensPerSecond = new AtomicLong();
@@ -40,6 +42,7 @@ public final class SamplerMetrics {
     refused = registry.counter("reft_sampler_checkpoints_refused_total");
     deadLetters = registry.counter("reft_sampler_deadletters_total");
     ignored = registry.counter("reft_sampler_requests_ignored_total");
+    undecodableCheckpointEvents = registry.counter("reft_sampler_checkpoint_events_undecodable_total");
     checkpointLoad = Timer.builder("reft_sampler_checkpoint_load_seconds").register(registry);
     batchTime = Timer.builder("reft_sampler_batch_seconds").publishPercentileHistogram().register(registry);
     gauge(registry, "reft_sampler_tokens_per_second", lastTokensPerSecond, AtomicLong::doubleValue);

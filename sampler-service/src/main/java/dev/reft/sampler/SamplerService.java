@@ -38,17 +38,35 @@ public class SamplerService {
     java.util.function.Function<String, java.util.Optional<String>> lookup = key -> config.getOptionalValue(key, String.class);
     java.util.Map<String, Object> client = KafkaClientConfig.from(config.getPropertyNames(), lookup);
     Log.infof("sampler Kafka clients: %s", KafkaClientConfig.redacted(client));
-    watcher = new CheckpointWatcher(client, Topics.CHECKPOINTS.name(lookup), settings.runId(),
-        settings.checkpointRoot().map(Path::of), holder, metrics);
+    watcher = new CheckpointWatcher(client, Topics.CHECKPOINTS.name(lookup), Topics.DEADLETTER.name(lookup),
+        settings.runId(), settings.instanceId(), settings.checkpointRoot().map(Path::of), holder, metrics,
+        () -> exit("the checkpoint watcher"));
     loop = new SamplingLoop(settings, client, Topics.ROLLOUT_REQUESTS.name(lookup),
-        Topics.TRAJECTORIES_SAMPLED.name(lookup), Topics.DEADLETTER.name(lookup), holder, metrics);
+        Topics.TRAJECTORIES_SAMPLED.name(lookup), Topics.DEADLETTER.name(lookup), holder, metrics,
+        () -> exit("the sampling loop"));
     Thread watcherThread = new Thread(watcher, "checkpoint-watcher");
     watcherThread.setDaemon(true);
     watcherThread.start();
     new Thread(loop, "sampling-loop").start();
   }
 
+  /**
+   * A worker thread died while the service was running: exit with status 1 so that the supervisor (the kubelet, or
+   * {@code reft demo}'s) starts a fresh process. A live process whose loop is dead would hold its partitions and
+   * answer nothing.
+   */
+  private void exit(String what) {
+    if (stopping) {
+      return;
+    }
+    Log.errorf("%s stopped while the sampler was running; exiting with status 1 to be restarted", what);
+    io.quarkus.runtime.Quarkus.asyncExit(1);
+  }
+
+  private volatile boolean stopping;
+
   void stop(@Observes ShutdownEvent event) {
+    stopping = true;
     if (watcher != null) {
       watcher.stop();
     }

@@ -65,13 +65,16 @@ final class SamplingLoop implements Runnable {
   private volatile KafkaConsumer<String, RolloutRequest> consumer;
   private volatile boolean running = true;
   private volatile boolean alive = true;
+  private final Runnable onDeath;
 
   /**
    * @param client the service's Kafka client properties ({@link dev.reft.schemas.KafkaClientConfig}): bootstrap
    *     servers and security; the loop's consumer and producer add their own settings on top
+   * @param onDeath called when the loop stops on an error it cannot recover from
    */
   SamplingLoop(SamplerSettings settings, Map<String, Object> client, String requestsTopic, String sampledTopic,
-      String deadLetterTopic, PolicyHolder holder, SamplerMetrics metrics) {
+      String deadLetterTopic, PolicyHolder holder, SamplerMetrics metrics, Runnable onDeath) {
+    this.onDeath = onDeath;
     this.settings = settings;
     this.client = Map.copyOf(client);
     this.requestsTopic = requestsTopic;
@@ -107,6 +110,9 @@ final class SamplingLoop implements Runnable {
       Log.error("the sampling loop stopped", e);
     } finally {
       alive = false;
+      if (running) {
+        onDeath.run();
+      }
     }
   }
 

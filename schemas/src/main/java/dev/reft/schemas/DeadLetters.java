@@ -19,7 +19,15 @@ public final class DeadLetters {
   }
 
   /**
-   * A dead letter for one source record.
+   * Most bytes of a source record's key or value a dead letter keeps. A dead letter must itself fit in a Kafka
+   * record (1 MiB by default): a 1 MB poison record whose dead letter carried all of it could not be published, and
+   * a service that writes dead letters in its processing transaction would retry it for ever.
+   */
+  public static final int MAX_RAW_BYTES = 64 * 1024;
+
+  /**
+   * A dead letter for one source record. Keys and values longer than {@link #MAX_RAW_BYTES} are cut to that length,
+   * and the message says so.
    *
    * @param service who gives up on it, e.g. {@code reward-service/pod-1}
    * @param rawKey the key bytes as read, or {@code null}
@@ -35,6 +43,15 @@ public final class DeadLetters {
       byte[] rawKey,
       byte[] rawValue,
       Throwable error) {
+    String cut = "";
+    if (rawValue != null && rawValue.length > MAX_RAW_BYTES) {
+      cut += " [raw value cut from " + rawValue.length + " to " + MAX_RAW_BYTES + " bytes]";
+      rawValue = java.util.Arrays.copyOf(rawValue, MAX_RAW_BYTES);
+    }
+    if (rawKey != null && rawKey.length > MAX_RAW_BYTES) {
+      cut += " [raw key cut from " + rawKey.length + " to " + MAX_RAW_BYTES + " bytes]";
+      rawKey = java.util.Arrays.copyOf(rawKey, MAX_RAW_BYTES);
+    }
     return DeadLetter.newBuilder()
         .setService(service)
         .setStage(stage.name())
@@ -44,7 +61,7 @@ public final class DeadLetters {
         .setRawKey(rawKey == null ? null : ByteBuffer.wrap(rawKey))
         .setRawValue(rawValue == null ? null : ByteBuffer.wrap(rawValue))
         .setErrorClass(error.getClass().getName())
-        .setErrorMessage(describe(error))
+        .setErrorMessage(describe(error) + cut)
         .setCreatedAt(Instant.now())
         .build();
   }

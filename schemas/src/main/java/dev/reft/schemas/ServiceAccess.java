@@ -27,9 +27,12 @@ import org.apache.kafka.common.resource.ResourceType;
  */
 public enum ServiceAccess {
 
-  /** The learner: requests out, rewarded trajectories in, checkpoints (transactional), updates, evaluations. */
+  /**
+   * The learner: requests out, rewarded trajectories in, checkpoints (transactional), updates, evaluations, and
+   * dead letters for rewarded records it cannot train on.
+   */
   LEARNER("reft-learner",
-      List.of(Topics.ROLLOUT_REQUESTS, Topics.CHECKPOINTS, Topics.LEARNER_UPDATES, Topics.EVAL),
+      List.of(Topics.ROLLOUT_REQUESTS, Topics.CHECKPOINTS, Topics.LEARNER_UPDATES, Topics.EVAL, Topics.DEADLETTER),
       List.of(Topics.TRAJECTORIES_REWARDED, Topics.ROLLOUT_REQUESTS),
       "reft-learner-", "reft-learner-", null),
 

@@ -1,6 +1,7 @@
 package dev.reft.learner.loop;
 
 import dev.reft.schemas.CheckpointPublished;
+import dev.reft.schemas.DeadLetter;
 import dev.reft.schemas.EvalResult;
 import dev.reft.schemas.KafkaClientConfig;
 import dev.reft.schemas.LearnerUpdate;
@@ -27,7 +28,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *
  * <ul>
  *   <li>a transactional producer: each checkpoint event is published in one transaction with the consumed
- *       offsets of {@code reft.trajectories.rewarded} (committed for group {@code reft-learner-<run>});
+ *       offsets of {@code reft.trajectories.rewarded} (committed for group {@code reft-learner-<run>}) and the dead
+ *       letters of the records consumed since the previous checkpoint;
  *   <li>an idempotent producer for rollout requests, per-update diagnostics and evaluations;
  *   <li>consumers created on demand for the rewarded and requests topics (positions come from checkpoints).
  * </ul>
@@ -45,6 +47,8 @@ public final class KafkaIo implements AutoCloseable {
   final String updatesTopic;
   final String evalTopic;
   final String groupId;
+  final String deadLetterTopic;
+  private final List<ProducerRecord<String, Object>> pendingDeadLetters = new java.util.ArrayList<>();
   private final org.apache.kafka.clients.admin.Admin admin;
   private final KafkaProducer<String, Object> transactional;
   private final KafkaProducer<String, Object> plain;
@@ -67,6 +71,7 @@ public final class KafkaIo implements AutoCloseable {
     this.updatesTopic = Topics.LEARNER_UPDATES.name(config);
     this.evalTopic = Topics.EVAL.name(config);
     this.groupId = "reft-learner-" + runId;
+    this.deadLetterTopic = Topics.DEADLETTER.name(config);
     Map<String, Object> tx = new HashMap<>(client);
     tx.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "reft-learner-" + runId);
     tx.put(ProducerConfig.CLIENT_ID_CONFIG, "learner-" + runId + "-checkpoints");
@@ -119,7 +124,21 @@ public final class KafkaIo implements AutoCloseable {
   }
 
   /**
-   * Publishes a checkpoint event and commits the consumed offsets in one transaction.
+   * Queues a dead letter for a record read from the rewarded topic. It is published with the next checkpoint, in the
+   * transaction that commits the offsets past that record: a learner that crashes before then reads the record again
+   * on resume and dead-letters it again, so each record is dead-lettered exactly once per run.
+   */
+  void deadLetter(String key, DeadLetter letter) {
+    pendingDeadLetters.add(new ProducerRecord<>(deadLetterTopic, key, letter));
+  }
+
+  /** Dead letters queued for the next checkpoint. */
+  int pendingDeadLetters() {
+    return pendingDeadLetters.size();
+  }
+
+  /**
+   * Publishes a checkpoint event, the queued dead letters and the consumed offsets in one transaction.
    *
    * @param offsets next offset per rewarded partition (empty for the warm-up)
    */
@@ -127,12 +146,14 @@ public final class KafkaIo implements AutoCloseable {
     transactional.beginTransaction();
     try {
       transactional.send(new ProducerRecord<>(checkpointsTopic, runId, event));
+      pendingDeadLetters.forEach(transactional::send);
       if (!offsets.isEmpty()) {
         Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
         offsets.forEach((p, o) -> commit.put(new TopicPartition(rewardedTopic, p), new OffsetAndMetadata(o)));
         transactional.sendOffsetsToTransaction(commit, new ConsumerGroupMetadata(groupId));
       }
       transactional.commitTransaction();
+      pendingDeadLetters.clear();
     } catch (RuntimeException e) {
       transactional.abortTransaction();
       throw e;

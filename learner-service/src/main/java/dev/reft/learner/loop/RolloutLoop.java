@@ -10,12 +10,15 @@ import dev.reft.learner.train.RolloutTrainer;
 import dev.reft.policy.sampling.Rng;
 import dev.reft.schemas.AvroSerde;
 import dev.reft.schemas.CotStyle;
+import dev.reft.schemas.DeadLetters;
+import dev.reft.schemas.TrajectoryChecks;
 import dev.reft.schemas.RewardedTrajectory;
 import dev.reft.schemas.RolloutRequest;
 import dev.reft.schemas.SampledTrajectory;
 import dev.reft.schemas.Topics;
 import dev.reft.tasks.Problem;
 import io.quarkus.logging.Log;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,6 +28,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -46,6 +50,12 @@ import org.apache.kafka.common.TopicPartition;
  * to its first held record (or its stored offset), takes again exactly the held records below the stored
  * offsets and everything from them on, and recovers the requests issued after the checkpoint from the
  * requests topic — so a crash at any point neither skips nor repeats a trajectory.
+ *
+ * <p><b>Bad records.</b> A record that does not decode, or decodes into an impossible trajectory of this run
+ * ({@link TrajectoryChecks}; also a sample index beyond its request's K or a policy version newer than the
+ * learner's), is counted ({@code undecodable}, {@code invalid}), never trained on, and dead-lettered with the next
+ * checkpoint, in the transaction that commits the offsets past it. It is refused before it counts as received, so
+ * the genuine sample of the same request and index is still taken.
  */
 public final class RolloutLoop {
 
@@ -64,6 +74,8 @@ public final class RolloutLoop {
   private final long seed;
   private final LearnerMetrics metrics;
   private final Map<String, Integer> problemIndex = new HashMap<>();
+  /** The policy's vocabulary size, for checking token ids (0: not checked). */
+  private int vocabSize;
   private final AvroSerde<RewardedTrajectory> rewardedSerde =
       (AvroSerde<RewardedTrajectory>) Topics.TRAJECTORIES_REWARDED.valueSerde();
   private final AvroSerde<RolloutRequest> requestSerde = (AvroSerde<RolloutRequest>) Topics.ROLLOUT_REQUESTS.valueSerde();
@@ -133,6 +145,12 @@ public final class RolloutLoop {
     this.requestTimeout = requestTimeout;
     this.seed = seed;
     this.metrics = metrics;
+  }
+
+  /** Token ids of trajectories must be below this (the policy's vocabulary size); 0 leaves them unchecked. */
+  public RolloutLoop vocabSize(int size) {
+    this.vocabSize = size;
+    return this;
   }
 
   /**
@@ -328,8 +346,9 @@ public final class RolloutLoop {
       r = rewardedSerde.decode(record.value());
     } catch (RuntimeException e) {
       count(LearnerEvent.UNDECODABLE);
-      Log.warnf("skipping an undecodable trajectory at %s-%d offset %d: %s", record.topic(), record.partition(),
+      Log.warnf("dead-lettering an undecodable trajectory at %s-%d offset %d: %s", record.topic(), record.partition(),
           record.offset(), e.getMessage());
+      deadLetter(record, DeadLetters.Stage.DESERIALIZATION, e);
       return;
     }
     if (r == null) {
@@ -339,7 +358,29 @@ public final class RolloutLoop {
     if (!runId.equals(t.getRunId())) {
       return; // another run shares the topic
     }
+    Optional<String> impossible = TrajectoryChecks.problem(t, vocabSize);
+    if (impossible.isEmpty() && !Float.isFinite(r.getReward())) {
+      impossible = Optional.of("reward " + r.getReward());
+    }
     InFlight f = inFlight.get(t.getRequestId());
+    int samples = f != null ? f.samples : hp.samplesPerQuestion();
+    if (impossible.isEmpty() && t.getSampleIndex() >= samples) {
+      impossible = Optional.of("sample index " + t.getSampleIndex() + " of a request for " + samples + " samples");
+    }
+    if (impossible.isEmpty() && t.getPolicyVersion() > version) {
+      // No sampler can hold a version the learner has not made: a resumed learner starts from its newest checkpoint,
+      // and only written checkpoints are published.
+      impossible = Optional.of("policy version " + t.getPolicyVersion() + " is newer than the learner's " + version);
+    }
+    if (impossible.isPresent()) {
+      // Checked before the sample counts as received: the genuine sample, if it comes, is still taken.
+      count(LearnerEvent.INVALID);
+      Log.warnf("refusing an impossible trajectory of request %s at %s-%d offset %d: %s", t.getRequestId(),
+          record.topic(), record.partition(), record.offset(), impossible.get());
+      deadLetter(record, DeadLetters.Stage.PROCESSING, new IllegalArgumentException("impossible trajectory: "
+          + impossible.get()));
+      return;
+    }
     if (f == null) {
       count(LearnerEvent.UNEXPECTED);
       return;
@@ -364,6 +405,12 @@ public final class RolloutLoop {
     if (f.received.size() >= f.samples && f.heldToReadAgain <= 0) {
       release(t.getRequestId());
     }
+  }
+
+  private void deadLetter(ConsumerRecord<byte[], byte[]> record, DeadLetters.Stage stage, Exception e) {
+    kafka.deadLetter(record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8),
+        DeadLetters.of("learner/" + runId, stage, record.topic(), record.partition(), record.offset(), record.key(),
+            record.value(), e));
   }
 
   private void keep(InFlight f, RewardedTrajectory r, ConsumerRecord<byte[], byte[]> record, long lag) {

@@ -7,8 +7,14 @@ import java.util.Locale;
  * running totals kept in a checkpoint's learner state, and the {@code count_<key>} entries of update records.
  */
 public enum LearnerEvent {
-  /** A rewarded record that could not be decoded. */
+  /** A rewarded record that could not be decoded (dead-lettered). */
   UNDECODABLE,
+  /**
+   * A trajectory of this run that decodes but is impossible (NaN or infinite log-probs, mismatched lengths, a token
+   * id outside the vocabulary, a sample index or policy version that cannot be): refused and dead-lettered, never
+   * trained on.
+   */
+  INVALID,
   /** A trajectory of this run answering no request in flight (from an abandoned attempt, or already complete). */
   UNEXPECTED,
   /** A second copy of a sample already received. */

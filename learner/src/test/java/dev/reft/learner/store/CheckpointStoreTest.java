@@ -90,6 +90,51 @@ class CheckpointStoreTest {
   }
 
   @Test
+  void aTruncatedCheckpointIsRefusedAndTheNewestGoodOneIsUsed() throws IOException {
+    CheckpointStore store = new CheckpointStore(root, "run-a", 5);
+    for (long v = 0; v <= 3; v++) {
+      store.write(v, model, tokenizer, null, state(v));
+    }
+    Path weights = store.directory(3).resolve(Checkpoint.WEIGHTS);
+    byte[] bytes = Files.readAllBytes(weights);
+    Files.write(weights, java.util.Arrays.copyOf(bytes, bytes.length / 2)); // a copy cut short
+    assertThatThrownBy(() -> Checkpoint.open(store.directory(3)))
+        .isInstanceOf(dev.reft.policy.checkpoint.CheckpointIntegrityException.class)
+        .hasMessageContaining("model.safetensors").hasMessageContaining((bytes.length / 2) + " bytes")
+        .hasMessageContaining("modified or corrupted");
+    Path manifest = store.directory(2).resolve(Checkpoint.MANIFEST);
+    byte[] m = Files.readAllBytes(manifest);
+    Files.write(manifest, java.util.Arrays.copyOf(m, m.length / 3));
+    assertThatThrownBy(() -> Checkpoint.open(store.directory(2)))
+        .isInstanceOf(dev.reft.policy.checkpoint.CheckpointIntegrityException.class)
+        .hasMessageContaining("checkpoint " + store.directory(2));
+    assertThat(store.newest()).get().extracting(c -> c.metadata().get("version")).isEqualTo("1");
+  }
+
+  @Test
+  void aWriteThatFailsMidwayLeavesNoVersionAndTheLastGoodOneStaysNewest() throws IOException {
+    CheckpointStore store = new CheckpointStore(root, "run-a", 3);
+    store.write(0, model, tokenizer, null, state(0));
+    store.write(1, model, tokenizer, null, state(1));
+    // Config, tokenizer and weights are written, then the next file fails (as a full disk would fail a write):
+    // here its source is a directory, which cannot be read as a file.
+    Path unreadable = Files.createDirectories(root.resolve("not-a-file"));
+    assertThatThrownBy(() -> Checkpoint.writer(model, tokenizer).file(CheckpointStore.STATE, state(2).toJson())
+        .file(CheckpointStore.OPTIMIZER, unreadable).write(store.directory(2)))
+        .isInstanceOf(IOException.class);
+
+    assertThat(store.versions()).containsExactly(0L, 1L);
+    try (Stream<Path> children = Files.list(store.runDir())) {
+      assertThat(children.map(p -> p.getFileName().toString()))
+          .as("no partial or temporary directory is left").containsExactlyInAnyOrder("v000000", "v000001");
+    }
+    assertThat(store.newest()).get().extracting(c -> c.metadata().get("version")).isEqualTo("1");
+    // The version can be written again once the disk has room (a restarted learner redoes the update).
+    store.write(2, model, tokenizer, null, state(2));
+    assertThat(store.newest()).get().extracting(c -> c.metadata().get("version")).isEqualTo("2");
+  }
+
+  @Test
   void aVersionIsNeverOverwritten() throws IOException {
     CheckpointStore store = new CheckpointStore(root, "run-a", 3);
     store.write(4, model, tokenizer, null, state(4));

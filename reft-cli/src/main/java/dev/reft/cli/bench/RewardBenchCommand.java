@@ -39,7 +39,8 @@ import picocli.CommandLine.Option;
  * of stream-thread time spent outside the grader/executor.
  */
 @Command(name = "reward", mixinStandardHelpOptions = true,
-    description = "Push N sampled N-CoT and P-CoT trajectories through a broker and reward-service; print trajectories/s.")
+    description = {"Push N sampled N-CoT and P-CoT trajectories through a broker and reward-service; print trajectories/s.",
+        "With --minutes: a soak at a fixed rate, judging the service's memory (RSS) and consumer lag over time."})
 public final class RewardBenchCommand implements Callable<Integer> {
 
   @Option(names = "--count", defaultValue = "2000", description = "Trajectories per style (default: ${DEFAULT-VALUE}).")
@@ -57,8 +58,30 @@ public final class RewardBenchCommand implements Callable<Integer> {
   @Option(names = "--http-port", defaultValue = "18082", description = "reward-service HTTP port (default: ${DEFAULT-VALUE}).")
   int httpPort;
 
+  @Option(names = "--minutes", description = "Soak instead: grade at --rate for this many minutes, sampling the service's "
+      + "RSS and consumer lag every 10 s, and judge whether memory stays flat and lag does not grow.")
+  Integer minutes;
+
+  @Option(names = "--rate", defaultValue = "100", description = "Soak: trajectories/s offered, half N-CoT, half P-CoT (default: ${DEFAULT-VALUE}).")
+  int rate;
+
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
+    for (var e : Map.of("--count", count, "--stream-threads", streamThreads, "--workers", workers, "--rate", rate).entrySet()) {
+      if (e.getValue() < 1) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getKey() + " must be at least 1, not "
+            + e.getValue());
+      }
+    }
+    if (minutes != null && minutes < 1) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--minutes must be at least 1, not " + minutes);
+    }
+    if (bootstrap != null) {
+      dev.reft.cli.kafka.LocalBrokerProcess.requireReachable(bootstrap);
+    }
     Path root = ServiceJars.root();
     ServiceJars.ensureBuilt(root, List.of("reward-service"));
     String prefix = "bench-" + Instant.now().toEpochMilli() + ".";
@@ -85,6 +108,12 @@ public final class RewardBenchCommand implements Callable<Integer> {
       try (ServiceProcess service = ServiceProcess.start("reward-service", ServiceJars.jar(root, "reward-service"), httpPort, props,
           Map.of("KAFKA_BOOTSTRAP_SERVERS", bootstrap), "1g", log)) {
         service.awaitReady(Duration.ofSeconds(120));
+        if (minutes != null) {
+          new RewardSoak(bootstrap, topicNames.get(Topics.TRAJECTORIES_SAMPLED.configKey()), prefix + "reward",
+              service.process().pid(), rate, Duration.ofMinutes(minutes), System.out).run();
+          System.out.println("service log: " + log);
+          return 0;
+        }
         SyntheticData data = SyntheticTask.generate(SyntheticConfig.defaults(7).withSizes(count, 10, 10));
         String sampledTopic = topicNames.get(Topics.TRAJECTORIES_SAMPLED.configKey());
         String rewardedTopic = topicNames.get(Topics.TRAJECTORIES_REWARDED.configKey());
@@ -162,7 +191,7 @@ public final class RewardBenchCommand implements Callable<Integer> {
     return c;
   }
 
-  private static SampledTrajectory trajectory(CotStyle style, Problem p, int i) {
+  static SampledTrajectory trajectory(CotStyle style, Problem p, int i) {
     Instant now = Instant.now();
     return SampledTrajectory.newBuilder()
         .setRunId("bench")

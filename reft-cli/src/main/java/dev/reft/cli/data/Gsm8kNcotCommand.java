@@ -34,21 +34,25 @@ public final class Gsm8kNcotCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "FILE", description = "The ReFT JSON file to write (.json; parent directories are created).")
   Path out;
 
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
   @Override
   public Integer call() throws IOException {
+    java.io.PrintWriter err = spec.commandLine().getErr();
     if (!in.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".jsonl") || !Files.isRegularFile(in)) {
-      System.err.println("reft data gsm8k-ncot: --in must be an existing GSM8K .jsonl file: " + in);
+      err.println("reft data gsm8k-ncot: --in must be an existing GSM8K .jsonl file: " + in);
       return 2;
     }
     if (!out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json")) {
-      System.err.println("reft data gsm8k-ncot: --out must name a .json file: " + out);
+      err.println("reft data gsm8k-ncot: --out must name a .json file: " + out);
       return 2;
     }
     List<Problem> solutions;
     try {
       solutions = Datasets.read(in, CotStyle.NCOT);
     } catch (DatasetFormatException e) {
-      System.err.println("reft data gsm8k-ncot: " + e.getMessage());
+      err.println("reft data gsm8k-ncot: " + e.getMessage());
       return 2;
     }
     List<Problem> items = new ArrayList<>(solutions.size());

@@ -77,7 +77,8 @@ public final class DemoCommand implements Callable<Integer> {
           checkpoints, pipeline.logs());
       return 0;
     } catch (IllegalStateException e) {
-      System.err.println("reft demo: " + e.getMessage());
+      run.command.commandLine().getErr().println("reft demo: " + e.getMessage());
+      run.command.commandLine().getErr().flush();
       return 1;
     }
   }

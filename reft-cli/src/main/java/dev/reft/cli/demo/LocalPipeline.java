@@ -32,16 +32,31 @@ final class LocalPipeline implements AutoCloseable {
   private final String servers;
   private final Map<String, Object> client;
   private final Map<String, String> env;
-  private final Supervisor supervisor = new Supervisor(System.out);
+  private final Supervisor supervisor;
+  /** The broker this pipeline started, with its ports (null when given a cluster). */
+  private LocalBrokerProcess broker;
+  private int brokerPort;
+  private int controllerPort;
 
   /**
    * Builds the services if needed, starts a broker under {@code home} unless {@code bootstrap} is given, and
-   * creates the catalog's topics.
+   * creates the catalog's topics. A service is restarted at most {@value Supervisor#MAX_RESTARTS} times in
+   * {@link Supervisor#WINDOW}.
    *
    * @param kafka the client settings of the given cluster (security); unused for the local broker
    * @param keepBroker leave the started broker and its data running after {@link #close()}
    */
   LocalPipeline(Path home, String bootstrap, KafkaClientOptions kafka, boolean keepBroker) throws Exception {
+    this(home, bootstrap, kafka, keepBroker, Supervisor.MAX_RESTARTS);
+  }
+
+  /** As above, allowing {@code maxRestarts} restarts of one service in {@link Supervisor#WINDOW}. */
+  LocalPipeline(Path home, String bootstrap, KafkaClientOptions kafka, boolean keepBroker, int maxRestarts)
+      throws Exception {
+    if (bootstrap != null) {
+      LocalBrokerProcess.requireReachable(kafka.client(bootstrap)); // before building anything
+    }
+    this.supervisor = new Supervisor(System.out, maxRestarts);
     this.root = ServiceJars.root();
     this.home = home;
     this.logs = home.resolve("logs");
@@ -140,10 +155,57 @@ final class LocalPipeline implements AutoCloseable {
         new HashMap<>(props), env, heap, logs.resolve(name + ".log"));
   }
 
+  /** The supervisor of this pipeline's services. */
+  Supervisor supervisor() {
+    return supervisor;
+  }
+
+  /** Whether this pipeline runs its own broker (and can restart it). */
+  boolean ownsBroker() {
+    return broker != null;
+  }
+
+  /**
+   * Restarts this pipeline's broker: stops it (SIGTERM, up to 60 s for a clean shutdown, then SIGKILL) and starts it
+   * again on the same log directory and ports — the old process has exited before the new one starts, so two brokers
+   * never share the log directory.
+   *
+   * @return seconds the broker was unavailable
+   */
+  double restartBroker() {
+    if (broker == null) {
+      throw new IllegalStateException("this pipeline uses a cluster it did not start");
+    }
+    long t0 = System.nanoTime();
+    broker.stop(Duration.ofSeconds(60));
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (true) {
+      try {
+        broker.start(brokerPort, controllerPort, Duration.ofSeconds(120));
+        break;
+      } catch (IllegalStateException portStillTaken) {
+        if (System.nanoTime() > deadline || broker.running().isPresent()) {
+          throw portStillTaken;
+        }
+        try {
+          Thread.sleep(500);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw portStillTaken;
+        }
+      }
+    }
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
   private String startBroker(boolean keepBroker) {
     LocalBrokerProcess broker = new LocalBrokerProcess(home.resolve("kafka"));
     int port = LocalKafkaBroker.freePort();
-    broker.start(port, LocalKafkaBroker.freePort(), Duration.ofSeconds(90));
+    int controller = LocalKafkaBroker.freePort();
+    broker.start(port, controller, Duration.ofSeconds(90));
+    this.broker = broker;
+    this.brokerPort = port;
+    this.controllerPort = controller;
     if (keepBroker) {
       System.out.println("the broker keeps running after this command: ./reft kafka stop --dir " + broker.home());
     } else {

@@ -157,7 +157,8 @@ public final class PaperTableCommand implements Callable<Integer> {
           checkpoints, pipeline.logs());
       return 0;
     } catch (IllegalStateException e) {
-      System.err.println("reft paper-table: " + e.getMessage());
+      run.command.commandLine().getErr().println("reft paper-table: " + e.getMessage());
+      run.command.commandLine().getErr().flush();
       return 1;
     }
   }

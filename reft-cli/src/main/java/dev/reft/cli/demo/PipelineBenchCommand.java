@@ -73,6 +73,7 @@ public final class PipelineBenchCommand implements Callable<Integer> {
       if (run.bootstrap == null) {
         throw new picocli.CommandLine.ParameterException(run.command.commandLine(), "--analyze needs --bootstrap");
       }
+      dev.reft.cli.kafka.LocalBrokerProcess.requireReachable(run.kafka.client(run.bootstrap));
       Result r = measure(run.kafka.client(run.bootstrap), analyze, Map.of());
       print(List.of(r));
       return 0;
@@ -126,7 +127,8 @@ public final class PipelineBenchCommand implements Callable<Integer> {
       print(results);
       return 0;
     } catch (IllegalStateException e) {
-      System.err.println("reft bench pipeline: " + e.getMessage());
+      run.command.commandLine().getErr().println("reft bench pipeline: " + e.getMessage());
+      run.command.commandLine().getErr().flush();
       return 1;
     }
   }

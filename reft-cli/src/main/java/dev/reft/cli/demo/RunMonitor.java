@@ -38,6 +38,7 @@ final class RunMonitor implements Runnable, AutoCloseable {
   private final PrintStream out;
   private final boolean tty;
   private final List<EvalResult> evals = new ArrayList<>();
+  private final Map<String, Long> versions = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile boolean running = true;
   private volatile int totalUpdates;
   private String lastBar = "";
@@ -139,7 +140,15 @@ final class RunMonitor implements Runnable, AutoCloseable {
     }
   }
 
+  /** The newest policy version of a run's rollout loop seen on {@code reft.learner.updates} (0: none yet). */
+  long version(String run) {
+    return versions.getOrDefault(run, 0L);
+  }
+
   private synchronized void onUpdate(LearnerUpdate u) {
+    if (!"sft".equals(u.getMode()) && !"offline-st".equals(u.getMode())) {
+      versions.merge(u.getRunId(), u.getPolicyVersion(), Math::max);
+    }
     Map<String, Double> m = u.getMetrics();
     String bar;
     boolean byEpoch = "sft".equals(u.getMode()) || "offline-st".equals(u.getMode());

@@ -67,8 +67,31 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "2", description = "PyTorch intra-op threads (default: ${DEFAULT-VALUE}).")
   int threads;
 
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
+  /** Refuses impossible options as usage errors (exit 2) before anything is loaded. */
+  private void validate() {
+    java.util.function.Consumer<String> refuse = m -> {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), m);
+    };
+    if (voting < 0) {
+      refuse.accept("--voting must be 0 or more, not " + voting);
+    }
+    if (limit < 0) {
+      refuse.accept("--limit must be 0 (all) or more, not " + limit);
+    }
+    if (batch < 1 || maxNewTokens < 1 || threads < 1 || syntheticSize < 1) {
+      refuse.accept("--batch, --max-new-tokens, --threads and --synthetic-size must be at least 1");
+    }
+    if (style != null && !List.of("ncot", "pcot", "mcq").contains(style.toLowerCase(Locale.ROOT))) {
+      refuse.accept("--style must be ncot, pcot or mcq, not '" + style + "'");
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
+    validate();
     PolicyRuntime.configureThreads(threads, 1);
     CotStyle s;
     List<Problem> problems;

@@ -219,6 +219,33 @@ public final class LocalBrokerProcess {
     return Admin.create(config);
   }
 
+  /** How long {@link #requireReachable} waits for a cluster to answer. */
+  public static final Duration REACH_TIMEOUT = Duration.ofSeconds(15);
+
+  /**
+   * Fails fast, with one clear line, when nothing answers at {@code bootstrap}: Kafka's clients would otherwise retry
+   * for their API timeout (60 s by default) inside the first call, and some calls longer.
+   *
+   * @throws IllegalStateException when the cluster does not answer within {@link #REACH_TIMEOUT}
+   */
+  public static void requireReachable(String bootstrap) {
+    requireReachable(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
+  }
+
+  /** As {@link #requireReachable(String)}, with these client properties (bootstrap servers, security). */
+  public static void requireReachable(Map<String, Object> client) {
+    Object bootstrap = client.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG);
+    try (Admin admin = admin(client)) {
+      admin.describeCluster().clusterId().get(REACH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while connecting to Kafka at " + bootstrap, e);
+    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException | RuntimeException e) {
+      throw new IllegalStateException("no Kafka cluster answers at " + bootstrap + " (waited "
+          + REACH_TIMEOUT.toSeconds() + " s); start one with ./reft kafka start, or pass --bootstrap HOST:PORT", e);
+    }
+  }
+
   private void deletePidFile() {
     try {
       Files.deleteIfExists(pidFile());

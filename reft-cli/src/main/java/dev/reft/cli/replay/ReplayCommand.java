@@ -90,6 +90,7 @@ public final class ReplayCommand implements Callable<Integer> {
       System.err.println("reft replay: --rescore reads sampled trajectories (" + Topics.TRAJECTORIES_SAMPLED.name(Settings::lookup) + ")");
       return 2;
     }
+    LocalBrokerProcess.requireReachable(kafka.client(bootstrap));
     Map<Integer, long[]> counts = new TreeMap<>();
     AtomicLong acknowledged = new AtomicLong();
     AtomicLong failed = new AtomicLong();

@@ -50,6 +50,7 @@ public final class ReportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     System.setProperty("java.awt.headless", "true");
+    dev.reft.cli.kafka.LocalBrokerProcess.requireReachable(kafka.client(bootstrap));
     Path dir = out != null ? out : Path.of("var", "reports", run);
     Files.createDirectories(dir);
     List<LearnerUpdate> updates = read(Topics.LEARNER_UPDATES).stream()
