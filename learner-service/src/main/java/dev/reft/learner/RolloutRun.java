@@ -85,6 +85,7 @@ final class RolloutRun {
           try {
             Checkpoint c = ctx.store.write(version, policy, tokenizer, optimizer, loopState);
             ctx.publish.checkpoint(c, version, loopState.rewardedOffsets(), stats);
+            loop.published(version);
           } catch (IOException e) {
             throw new UncheckedIOException("cannot write checkpoint " + version, e);
           }

@@ -38,8 +38,10 @@ import org.apache.kafka.common.TopicPartition;
 /**
  * The learner's side of the rollout loop: it drives. It issues rollout requests for the training problems
  * (shuffled per pass, seeded), keeps at most {@code maxInFlight} outstanding so the policy lag stays
- * bounded, consumes graded trajectories of its run, drops those more than {@code maxPolicyLag} versions
- * old, and hands every full batch to the update. A batch is made of whole questions: the K samples of a
+ * bounded, consumes graded trajectories of its run, drops those sampled more than {@code maxPolicyLag}
+ * versions before the newest published policy, and hands every full batch to the update. Requests ask for the
+ * newest published version (the run publishes every {@code publish-every} updates; between two publications
+ * the samplers cannot serve anything newer, so that is what lockstep means then). A batch is made of whole questions: the K samples of a
  * request are held until all have arrived (or the request is given up), so they always train in the same
  * update — which the leave-one-out baseline needs.
  *
@@ -82,6 +84,8 @@ public final class RolloutLoop {
 
   // The resumable state.
   private long version;
+  /** The newest version published for the samplers: what requests ask for and what the lag bound counts from. */
+  private long servedVersion;
   private long step;
   private Rng rng;
   private int epoch;
@@ -159,6 +163,7 @@ public final class RolloutLoop {
    */
   public void restore(LearnerState state, long checkpointVersion) {
     version = checkpointVersion;
+    servedVersion = checkpointVersion; // the run publishes the version it starts from
     try (KafkaConsumer<byte[], byte[]> c = kafka.rawConsumer("learner-" + runId + "-restore")) {
       List<TopicPartition> rewarded = KafkaIo.partitions(c, kafka.rewardedTopic);
       List<TopicPartition> requests = KafkaIo.partitions(c, kafka.requestsTopic);
@@ -392,7 +397,7 @@ public final class RolloutLoop {
     long lag = version - t.getPolicyVersion();
     if (heldBefore) {
       keep(f, r, record, lag); // kept when first read: the lag it had then is what the batch records
-    } else if (lag > hp.maxPolicyLag()) {
+    } else if (servedVersion - t.getPolicyVersion() > hp.maxPolicyLag()) {
       count(LearnerEvent.DROPPED_STALE);
     } else if (t.getResponseTokenIds().isEmpty()) {
       count(LearnerEvent.EMPTY_RESPONSES);
@@ -489,13 +494,13 @@ public final class RolloutLoop {
     }
   }
 
-  /** Sends the request for the next problem of the data order, K samples at the current version. */
+  /** Sends the request for the next problem of the data order, K samples at the served version. */
   private void issue() {
     issue(order[position]);
     advanceData();
   }
 
-  /** Sends a request for a problem, K samples at the current version. */
+  /** Sends a request for a problem, K samples at the served version. */
   private void issue(int problemIndex) {
     Problem p = problems.get(problemIndex);
     String id = requestPrefix() + nextSeq;
@@ -512,12 +517,12 @@ public final class RolloutLoop {
         .setTopK(hp.topK())
         .setTopP(hp.topP())
         .setMaxNewTokens(hp.maxNewTokens())
-        .setPolicyVersion(version)
+        .setPolicyVersion(servedVersion)
         .setSeed(Rng.stream(seed, 1_000_003L + nextSeq).nextLong())
         .setCreatedAt(Instant.now())
         .build();
     kafka.sendRequest(req);
-    inFlight.put(id, new InFlight(hp.samplesPerQuestion(), version, System.currentTimeMillis(), problemIndex));
+    inFlight.put(id, new InFlight(hp.samplesPerQuestion(), servedVersion, System.currentTimeMillis(), problemIndex));
     nextSeq++;
   }
 
@@ -601,6 +606,11 @@ public final class RolloutLoop {
 
   public long version() {
     return version;
+  }
+
+  /** Tells the loop that {@code published} is now served to the samplers (called after its checkpoint is published). */
+  public void published(long published) {
+    servedVersion = Math.max(servedVersion, published);
   }
 
   public long step() {
