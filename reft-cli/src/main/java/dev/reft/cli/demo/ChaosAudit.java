@@ -64,7 +64,7 @@ final class ChaosAudit {
   static final List<LearnerEvent> NOT_TRAINED = List.of(LearnerEvent.DROPPED_STALE, LearnerEvent.EMPTY_RESPONSES,
       LearnerEvent.UNEXPECTED, LearnerEvent.DUPLICATES, LearnerEvent.INVALID);
 
-  private final String bootstrap;
+  private final Map<String, Object> client;
   private final String runId;
   private final List<Published> poison;
   private final Set<String> poisonAt = new HashSet<>();
@@ -81,8 +81,8 @@ final class ChaosAudit {
   private int sampledRecords;
   private int gradedRecords;
 
-  ChaosAudit(String bootstrap, String runId, List<Published> poison, Instant since) {
-    this.bootstrap = bootstrap;
+  ChaosAudit(Map<String, Object> client, String runId, List<Published> poison, Instant since) {
+    this.client = Map.copyOf(client);
     this.runId = runId;
     this.poison = poison;
     this.since = since;
@@ -387,7 +387,7 @@ final class ChaosAudit {
   }
 
   private List<ConsumerRecord<String, byte[]>> read(String topic) {
-    return TopicReader.readAll(bootstrap, topic, new StringDeserializer(), new ByteArrayDeserializer(), Duration.ofSeconds(120));
+    return TopicReader.readAll(client, topic, new StringDeserializer(), new ByteArrayDeserializer(), Duration.ofSeconds(120));
   }
 
   private static <T extends org.apache.avro.specific.SpecificRecord> T decode(AvroSerde<T> serde,

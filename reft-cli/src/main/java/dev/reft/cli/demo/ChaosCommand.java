@@ -96,7 +96,7 @@ public final class ChaosCommand implements Callable<Integer> {
           p.trainSize(), p.reftUpdates(), run.style, run.seeds(), runId, pipeline.servers());
       System.out.println("schedule: " + describe(schedule) + (run.bootstrap != null && brokerRestarts > 0
           ? " (no broker restart: --bootstrap names a cluster this command did not start)" : ""));
-      RunMonitor monitor = RunMonitor.start(pipeline.servers(), runId, System.out);
+      RunMonitor monitor = RunMonitor.start(pipeline.client(), runId, System.out);
       pipeline.manage(monitor);
       pipeline.startReward("reft-reward-" + runId);
       Map<String, String> learner = DemoCommand.learnerSettings(p, run, runId, checkpoints);
@@ -143,7 +143,7 @@ public final class ChaosCommand implements Callable<Integer> {
         switch (e.what()) {
           case "poison" -> {
             String v0 = checkpoints.resolve(runId).resolve("v000000").toUri().toString();
-            poison = new ChaosPoison(pipeline.servers(), runId, random, v0).publish(poisonPerKind);
+            poison = new ChaosPoison(pipeline.client(), runId, random, v0).publish(poisonPerKind);
             System.out.printf(Locale.ROOT, "chaos: published %d poison records on 4 topics at version %d%n", poison.size(),
                 version);
           }
@@ -178,7 +178,7 @@ public final class ChaosCommand implements Callable<Integer> {
       System.out.println();
       System.out.println("3/3 audit: waiting until every request of the run is sampled and graded, then reading the topics");
       Path finalCheckpoint = checkpoints.resolve(runId).resolve(String.format(Locale.ROOT, "v%06d", p.reftUpdates()));
-      ChaosAudit audit = new ChaosAudit(pipeline.servers(), runId, poison, started)
+      ChaosAudit audit = new ChaosAudit(pipeline.client(), runId, poison, started)
           .read(completed ? Duration.ofMinutes(4) : Duration.ZERO);
       Map<String, List<Integer>> restarts = pipeline.supervisor().restarts();
       pipeline.stop(sampler);

@@ -78,7 +78,7 @@ final class ChaosPoison {
   private static final AvroSerde<CheckpointPublished> CHECKPOINTS =
       (AvroSerde<CheckpointPublished>) Topics.CHECKPOINTS.valueSerde();
 
-  private final String bootstrap;
+  private final Map<String, Object> client;
   private final String runId;
   private final String otherRun;
   private final Random rng;
@@ -89,8 +89,8 @@ final class ChaosPoison {
   /**
    * @param realCheckpointUri a real checkpoint of the run (the SHA-256 poison names it with a wrong hash)
    */
-  ChaosPoison(String bootstrap, String runId, Random rng, String realCheckpointUri) {
-    this.bootstrap = bootstrap;
+  ChaosPoison(Map<String, Object> client, String runId, Random rng, String realCheckpointUri) {
+    this.client = Map.copyOf(client);
     this.runId = runId;
     this.otherRun = "chaos-nobody-" + Long.toString(rng.nextLong() & 0xffffff, 36);
     this.rng = rng;
@@ -100,11 +100,13 @@ final class ChaosPoison {
   /** Publishes {@code perKind} records of every kind on every input topic; returns them. */
   List<Published> publish(int perKind) {
     List<String> realRequests = latestRequestIds(8);
-    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+    Map<String, Object> config = new java.util.HashMap<>(client);
+    config.putAll(Map.of(
         ProducerConfig.ACKS_CONFIG, "all",
         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-        ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1_048_576), new StringSerializer(), new ByteArraySerializer())) {
+        ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1_048_576));
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(config, new StringSerializer(),
+        new ByteArraySerializer())) {
       for (int n = 0; n < perKind; n++) {
         requests(producer);
         sampled(producer);
@@ -233,7 +235,7 @@ final class ChaosPoison {
   /** The request ids of the run's newest requests (by creation time). */
   private List<String> latestRequestIds(int n) {
     List<RolloutRequest> mine = new ArrayList<>();
-    for (ConsumerRecord<String, byte[]> r : TopicReader.readAll(bootstrap, Topics.ROLLOUT_REQUESTS.defaultName(),
+    for (ConsumerRecord<String, byte[]> r : TopicReader.readAll(client, Topics.ROLLOUT_REQUESTS.defaultName(),
         new StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer(), Duration.ofSeconds(30))) {
       try {
         RolloutRequest req = REQUESTS.decode(r.value());
