@@ -108,6 +108,7 @@ public final class DemoCommand implements Callable<Integer> {
     m.put("reft.learner.sft.eval-problems", "0");
     m.put("reft.learner.eval.voting-k", Integer.toString(p.votingK()));
     m.put("reft.learner.threads", "2");
+    m.putAll(run.settings);
     return m;
   }
 }

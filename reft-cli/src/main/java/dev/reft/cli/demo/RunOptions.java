@@ -34,6 +34,11 @@ final class RunOptions {
   @Option(names = "--updates", description = "PPO updates instead of the preset's.")
   Integer updates;
 
+  @Option(names = "--set", paramLabel = "KEY=VALUE",
+      description = "A learner setting for every learner run, e.g. --set reft.ppo.value-detach=true (repeatable; a "
+          + "key a method sets itself, such as paper-table's kl-coef for ReFT with beta = 0, keeps the method's value).")
+  java.util.Map<String, String> settings = new java.util.LinkedHashMap<>();
+
   @Option(names = "--bootstrap", description = "Use this Kafka cluster instead of starting a local broker.")
   String bootstrap;
 
@@ -83,6 +88,11 @@ final class RunOptions {
     if (updates != null && updates < 1) {
       throw new IllegalArgumentException("--updates must be at least 1, not " + updates);
     }
+    settings.forEach((key, value) -> {
+      if (!key.startsWith("reft.")) {
+        throw new IllegalArgumentException("--set takes learner settings (reft.*), not '" + key + "'");
+      }
+    });
     return new Preset(p.name(), p.trainSize(), p.testSize(), p.hardSize(),
         warmupEpochs != null ? warmupEpochs : p.warmupEpochs(), p.scheduleEpochs(),
         updates != null ? updates : p.reftUpdates(), p.bestSftEpochs(), p.votingK(), p.evalEvery());

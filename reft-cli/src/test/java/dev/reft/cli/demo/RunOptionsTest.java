@@ -58,7 +58,16 @@ class RunOptionsTest {
   }
 
   @Test
+  void setOptionsReachEveryLearnerRun() {
+    RunOptions run = parse("--set", "reft.ppo.value-detach=true", "--set", "reft.ppo.kl-coef=0.1");
+    assertThat(DemoCommand.learnerSettings(run.resolve(), run, "r", Path.of("ck")))
+        .containsEntry("reft.ppo.value-detach", "true").containsEntry("reft.ppo.kl-coef", "0.1")
+        .containsEntry("reft.learner.run-id", "r");
+  }
+
+  @Test
   void badValuesAreRefusedWithTheReason() {
+    assertThatThrownBy(() -> parse("--set", "quarkus.http.port=1").resolve()).hasMessageContaining("--set takes learner settings");
     assertThatThrownBy(() -> parse("--style", "latex").resolve()).hasMessageContaining("ncot or pcot");
     assertThatThrownBy(() -> parse("--preset", "huge").resolve()).hasMessageContaining("unknown preset 'huge'");
     assertThatThrownBy(() -> parse("--warmup-epochs", "21").resolve()).hasMessageContaining("1..20");
