@@ -53,21 +53,46 @@ final class Publisher {
     metrics.set(Metric.CHECKPOINT_VERSION, version);
   }
 
-  /** One update's (or SFT step's) diagnostics, with the loop's running counters. */
+  /** One SFT epoch's (or Offline-ST epoch's) diagnostics, sent now. */
   void update(String mode, long version, long step, Map<Metric, Double> values, Map<String, Long> counters) {
     metrics.setAll(values);
-    kafka.sendUpdate(LearnerUpdate.newBuilder()
+    kafka.sendUpdate(updateRecord(mode, version, step, values, counters));
+  }
+
+  /**
+   * One rollout update's diagnostics, with the loop's running counters: the gauges now, the record with the next
+   * checkpoint (exactly once per version, see {@link KafkaIo#queueUpdate}).
+   */
+  void updateWithNextCheckpoint(String mode, long version, long step, Map<Metric, Double> values,
+      Map<String, Long> counters) {
+    metrics.setAll(values);
+    kafka.queueUpdate(updateRecord(mode, version, step, values, counters));
+  }
+
+  private LearnerUpdate updateRecord(String mode, long version, long step, Map<Metric, Double> values,
+      Map<String, Long> counters) {
+    return LearnerUpdate.newBuilder()
         .setRunId(runId)
         .setMode(mode)
         .setPolicyVersion(version)
         .setStep(step)
         .setMetrics(Metric.byKey(values, counters))
         .setCreatedAt(Instant.now())
-        .build());
+        .build();
   }
 
-  /** An evaluation's results. */
+  /** An evaluation's results, sent now. */
   void evaluation(Evaluator.Result r, long version, long step, String mode, String dataset) {
+    kafka.sendEval(evalRecord(r, version, step, mode, dataset));
+  }
+
+  /** An evaluation of the rollout loop: the gauges now, the record with the next checkpoint. */
+  void evaluationWithNextCheckpoint(Evaluator.Result r, long version, long step, String mode, String dataset) {
+    kafka.queueEval(evalRecord(r, version, step, mode, dataset));
+  }
+
+  /** Sets the evaluation gauges and builds the record. */
+  private EvalResult evalRecord(Evaluator.Result r, long version, long step, String mode, String dataset) {
     Map<String, Long> outcomes = new HashMap<>();
     r.outcomes().forEach((k, v) -> outcomes.put(k.name(), v));
     metrics.set(Metric.EVAL_GREEDY_ACCURACY, r.greedyAccuracy());
@@ -78,7 +103,7 @@ final class Publisher {
     if (cheapest != null) {
       metrics.set(Metric.EVAL_CHEAPEST_PATH_SHARE, cheapest);
     }
-    kafka.sendEval(EvalResult.newBuilder()
+    return EvalResult.newBuilder()
         .setRunId(runId)
         .setPolicyVersion(version)
         .setStep(step)
@@ -96,6 +121,6 @@ final class Publisher {
         .setPathChoices(r.paths().total() == 0 ? null : Map.of("cheapest", r.paths().cheapest(),
             "costlier", r.paths().costlier(), "unmatched", r.paths().unmatched()))
         .setCreatedAt(Instant.now())
-        .build());
+        .build();
   }
 }

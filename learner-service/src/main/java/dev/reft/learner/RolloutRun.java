@@ -77,31 +77,38 @@ final class RolloutRun {
               hp.sequencesPerStep(hp.trajectoriesPerBatch()))
           : new PpoTrainer(policy, reference, optimizer, hp, tokenizer.pad());
       Evaluator evaluator = ctx.evaluator(tokenizer);
+      // Everything about a version — its update record, its evaluation, the checkpoint, the dead letters and the
+      // offsets consumed — is published in one transaction, so that a learner killed in between redoes the version on
+      // resume instead of leaving a gap or a duplicate. The evaluation therefore runs before the checkpoint is
+      // published (in lockstep the samplers wait for it: every eval-every versions).
       RolloutLoop.AfterUpdate after = (version, stats, loopState) -> {
         stats.put(Metric.VERSION, (double) version);
         boolean last = version >= totalUpdates;
         long t0 = System.nanoTime();
-        if (version % settings.reft().publishEvery() == 0 || last) {
-          try {
-            Checkpoint c = ctx.store.write(version, policy, tokenizer, optimizer, loopState);
-            ctx.publish.checkpoint(c, version, loopState.rewardedOffsets(), stats);
-            loop.published(version);
-          } catch (IOException e) {
-            throw new UncheckedIOException("cannot write checkpoint " + version, e);
-          }
-        }
-        long t1 = System.nanoTime();
         int every = settings.reft().evalEvery();
         if (every > 0 && version % every == 0 && !last) {
           int votingEvery = settings.eval().votingEvery();
           int k = votingEvery > 0 && version % votingEvery == 0 ? settings.eval().votingK() : 0;
           Evaluator.Result r = evaluator.evaluate(policy, ctx.data.test(), ctx.style, k, settings.seed(), done -> { });
-          ctx.publish.evaluation(r, version, loopState.step(), mode, ctx.data.testName());
+          ctx.publish.evaluationWithNextCheckpoint(r, version, loopState.step(), mode, ctx.data.testName());
           Log.infof("eval v%d: greedy accuracy %.3f on %d held-out problems", version, r.greedyAccuracy(), r.problems());
         }
-        stats.put(Metric.CHECKPOINT_SECONDS, (t1 - t0) / 1e9);
-        stats.put(Metric.EVAL_SECONDS, (System.nanoTime() - t1) / 1e9);
-        ctx.publish.update(mode, version, loopState.step(), stats, loopState.counters());
+        long t1 = System.nanoTime();
+        Checkpoint written = null;
+        if (version % settings.reft().publishEvery() == 0 || last) {
+          try {
+            written = ctx.store.write(version, policy, tokenizer, optimizer, loopState);
+          } catch (IOException e) {
+            throw new UncheckedIOException("cannot write checkpoint " + version, e);
+          }
+        }
+        stats.put(Metric.EVAL_SECONDS, (t1 - t0) / 1e9);
+        stats.put(Metric.CHECKPOINT_SECONDS, (System.nanoTime() - t1) / 1e9);
+        ctx.publish.updateWithNextCheckpoint(mode, version, loopState.step(), stats, loopState.counters());
+        if (written != null) {
+          ctx.publish.checkpoint(written, version, loopState.rewardedOffsets(), stats);
+          loop.published(version);
+        }
         Log.infof("%s v%d: %s", mode, version, line(stats));
       };
       loop.run(totalUpdates, trainer, after, running);

@@ -49,6 +49,8 @@ public final class KafkaIo implements AutoCloseable {
   final String groupId;
   final String deadLetterTopic;
   private final List<ProducerRecord<String, Object>> pendingDeadLetters = new java.util.ArrayList<>();
+  /** Update and evaluation records of the rollout loop, published with the next checkpoint. */
+  private final List<ProducerRecord<String, Object>> pendingRecords = new java.util.ArrayList<>();
   private final org.apache.kafka.clients.admin.Admin admin;
   private final KafkaProducer<String, Object> transactional;
   private final KafkaProducer<String, Object> plain;
@@ -114,13 +116,30 @@ public final class KafkaIo implements AutoCloseable {
     plain.flush();
   }
 
+  /** Sends an update record now (modes outside the rollout loop: warm-up epochs, Offline-ST). */
   public void sendUpdate(LearnerUpdate update) {
     plain.send(new ProducerRecord<>(updatesTopic, runId, update));
   }
 
+  /** Sends an evaluation now (modes outside the rollout loop, and the final evaluation). */
   public void sendEval(EvalResult result) {
     plain.send(new ProducerRecord<>(evalTopic, runId, result));
     plain.flush();
+  }
+
+  /**
+   * Queues a rollout update's record for the next checkpoint's transaction. A version's update and evaluation
+   * records then become visible together with its checkpoint and offsets, or not at all: a learner killed after
+   * an update and before its checkpoint redoes that update on resume and writes its records then, so every
+   * version has exactly one update record.
+   */
+  public void queueUpdate(LearnerUpdate update) {
+    pendingRecords.add(new ProducerRecord<>(updatesTopic, runId, update));
+  }
+
+  /** Queues an evaluation of the rollout loop for the next checkpoint's transaction, as {@link #queueUpdate}. */
+  public void queueEval(EvalResult result) {
+    pendingRecords.add(new ProducerRecord<>(evalTopic, runId, result));
   }
 
   /**
@@ -138,7 +157,8 @@ public final class KafkaIo implements AutoCloseable {
   }
 
   /**
-   * Publishes a checkpoint event, the queued dead letters and the consumed offsets in one transaction.
+   * Publishes a checkpoint event, the queued update, evaluation and dead-letter records and the consumed offsets in
+   * one transaction.
    *
    * @param offsets next offset per rewarded partition (empty for the warm-up)
    */
@@ -146,6 +166,7 @@ public final class KafkaIo implements AutoCloseable {
     transactional.beginTransaction();
     try {
       transactional.send(new ProducerRecord<>(checkpointsTopic, runId, event));
+      pendingRecords.forEach(transactional::send);
       pendingDeadLetters.forEach(transactional::send);
       if (!offsets.isEmpty()) {
         Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
@@ -153,6 +174,7 @@ public final class KafkaIo implements AutoCloseable {
         transactional.sendOffsetsToTransaction(commit, new ConsumerGroupMetadata(groupId));
       }
       transactional.commitTransaction();
+      pendingRecords.clear();
       pendingDeadLetters.clear();
     } catch (RuntimeException e) {
       transactional.abortTransaction();

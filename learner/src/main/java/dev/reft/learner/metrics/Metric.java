@@ -34,7 +34,7 @@ public enum Metric {
   SCORE_SECONDS("wall time of scoring the batch with the policy (π_prox, values) and the reference before PPO"),
   PPO_SECONDS("wall time of the PPO epochs: forward and backward passes and optimizer steps"),
   WAIT_SECONDS("wall time between the previous update's end and this one's start: waiting for trajectories"),
-  CHECKPOINT_SECONDS("wall time of writing and publishing the update's checkpoint"),
+  CHECKPOINT_SECONDS("wall time of writing the update's checkpoint (0 when none; its publication follows)"),
   EVAL_SECONDS("wall time of the held-out evaluation after the update (0 when none)"),
   TRAJECTORIES("trajectories trained on in the update (the K samples of each question, less dropped ones)"),
   POLICY_LAG_MEAN("mean versions between the sampling policy and the learner's"),

@@ -79,8 +79,9 @@ final class RewardSoak {
     try (KafkaProducer<String, SampledTrajectory> producer = new KafkaProducer<>(Map.of(
             ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.LINGER_MS_CONFIG, 5),
             new StringSerializer(), Topics.TRAJECTORIES_SAMPLED.valueSerde().serializer());
+        // default.api.timeout.ms may not be below request.timeout.ms (30 s by default): the client refuses to start.
         Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-            AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 20_000))) {
+            AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 20_000))) {
       long t0 = System.nanoTime();
       long end = t0 + length.toNanos();
       long nextSample = t0;

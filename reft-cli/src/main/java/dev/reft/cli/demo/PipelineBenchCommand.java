@@ -216,7 +216,7 @@ public final class PipelineBenchCommand implements Callable<Integer> {
     return switch (stage) {
       case SCORE_SECONDS -> "learner scoring (π_old, values, π_ref)";
       case PPO_SECONDS -> "learner PPO forward + backward";
-      case CHECKPOINT_SECONDS -> "checkpoint write + publish";
+      case CHECKPOINT_SECONDS -> "checkpoint write";
       case EVAL_SECONDS -> "evaluation";
       case WAIT_SECONDS -> "learner waiting on Kafka";
       default -> stage.key();
