@@ -482,10 +482,14 @@ public final class RolloutLoop {
         new TreeMap<>(nextOffsets), pending, requestEnds, open, new TreeMap<>(counters));
   }
 
-  /** Issues requests until {@code maxInFlight} are outstanding. */
+  /**
+   * Issues requests until {@code maxInFlight} questions are requested and not yet trained: outstanding, or answered
+   * and waiting for the update. Counting the waiting ones matters in lockstep: a request issued before the batch's
+   * update is sampled by the policy being replaced and would arrive stale.
+   */
   private void topUp() {
     boolean sent = false;
-    while (inFlight.size() < hp.requestsInFlight()) {
+    while (inFlight.size() + readyQuestions < hp.requestsInFlight()) {
       issue();
       sent = true;
     }

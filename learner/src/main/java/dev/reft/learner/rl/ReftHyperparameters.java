@@ -51,8 +51,9 @@ import java.util.function.Function;
  *     the policy being trained. Measured on the paths task (seed 1, 150 updates): lag ≤ 2 ran the RL loop about a
  *     third faster but gained +3.8 greedy points and left the cheapest-path share where it was (0.31 → 0.32),
  *     against +6.9 and 0.31 → 0.61 in lockstep
- * @param maxInFlight rollout requests outstanding at once; 0 = derived: one batch of questions in lockstep, two
- *     batches when lag is allowed (see {@link #requestsInFlight()})
+ * @param maxInFlight questions requested and not yet trained (outstanding, or answered and waiting for the update);
+ *     0 = derived: one batch in lockstep, so the next batch is requested after the update, two batches when lag is
+ *     allowed (see {@link #requestsInFlight()}); otherwise at least questionsPerBatch, or a batch could never fill
  */
 public record ReftHyperparameters(
     float klCoef,
@@ -114,7 +115,8 @@ public record ReftHyperparameters(
     require(maxNewTokens >= 1, "max-new-tokens must be >= 1");
     require(importanceWeightCap >= 1, "importance-weight-cap must be >= 1");
     require(maxPolicyLag >= 0, "max-policy-lag must be >= 0");
-    require(maxInFlight >= 0, "max-in-flight must be >= 0 (0 = derived from the lag bound)");
+    require(maxInFlight == 0 || maxInFlight >= questionsPerBatch, "max-in-flight must be 0 (derived from the lag bound) "
+        + "or at least questions-per-batch (" + questionsPerBatch + "), or a batch could never fill");
   }
 
   /** The official β of a chain-of-thought style: 0.01 for P-CoT, 0.05 otherwise. */

@@ -37,7 +37,9 @@ class ReftHyperparametersTest {
     assertThat(n.maxPolicyLag()).isZero();
     assertThat(n.requestsInFlight()).isEqualTo(32);
     assertThat(n.toBuilder().maxPolicyLag(2).build().requestsInFlight()).isEqualTo(64);
-    assertThat(n.toBuilder().maxInFlight(12).build().requestsInFlight()).isEqualTo(12);
+    assertThat(n.toBuilder().maxInFlight(40).build().requestsInFlight()).isEqualTo(40);
+    assertThatThrownBy(() -> n.toBuilder().maxInFlight(12).build())
+        .hasMessageContaining("max-in-flight must be 0 (derived from the lag bound) or at least questions-per-batch (32)");
   }
 
   @Test
