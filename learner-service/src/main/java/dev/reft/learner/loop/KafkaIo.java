@@ -48,8 +48,7 @@ public final class KafkaIo implements AutoCloseable {
   final String evalTopic;
   final String groupId;
   final String deadLetterTopic;
-  private final List<ProducerRecord<String, Object>> pendingDeadLetters = new java.util.ArrayList<>();
-  /** Update and evaluation records of the rollout loop, published with the next checkpoint. */
+  /** Update, evaluation and dead-letter records of the rollout loop, published with the next checkpoint. */
   private final List<ProducerRecord<String, Object>> pendingRecords = new java.util.ArrayList<>();
   private final org.apache.kafka.clients.admin.Admin admin;
   private final KafkaProducer<String, Object> transactional;
@@ -148,12 +147,7 @@ public final class KafkaIo implements AutoCloseable {
    * on resume and dead-letters it again, so each record is dead-lettered exactly once per run.
    */
   void deadLetter(String key, DeadLetter letter) {
-    pendingDeadLetters.add(new ProducerRecord<>(deadLetterTopic, key, letter));
-  }
-
-  /** Dead letters queued for the next checkpoint. */
-  int pendingDeadLetters() {
-    return pendingDeadLetters.size();
+    pendingRecords.add(new ProducerRecord<>(deadLetterTopic, key, letter));
   }
 
   /**
@@ -167,7 +161,6 @@ public final class KafkaIo implements AutoCloseable {
     try {
       transactional.send(new ProducerRecord<>(checkpointsTopic, runId, event));
       pendingRecords.forEach(transactional::send);
-      pendingDeadLetters.forEach(transactional::send);
       if (!offsets.isEmpty()) {
         Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
         offsets.forEach((p, o) -> commit.put(new TopicPartition(rewardedTopic, p), new OffsetAndMetadata(o)));
@@ -175,7 +168,6 @@ public final class KafkaIo implements AutoCloseable {
       }
       transactional.commitTransaction();
       pendingRecords.clear();
-      pendingDeadLetters.clear();
     } catch (RuntimeException e) {
       transactional.abortTransaction();
       throw e;
