@@ -58,7 +58,8 @@ public class LearnerService {
     Function<String, Optional<String>> lookup = key -> config.getOptionalValue(key, String.class);
     int exit = 0;
     status = "auto".equals(mode) ? "starting auto" : "running " + mode;
-    try (KafkaIo kafka = new KafkaIo(KafkaClientConfig.from(config.getPropertyNames(), lookup), settings.runId(), lookup);
+    try (KafkaIo kafka = new KafkaIo(KafkaClientConfig.from(config.getPropertyNames(), lookup), settings.runId(), lookup,
+        registry);
         RunContext ctx = new RunContext(settings, style, kafka, new LearnerMetrics(registry), lookup)) {
       switch (mode) {
         case "sft" -> WarmupRun.run(ctx, () -> running);

@@ -12,6 +12,7 @@ import dev.reft.schemas.LearnerUpdate;
 import dev.reft.schemas.ServiceAccess;
 import dev.reft.schemas.Topic;
 import dev.reft.schemas.Topics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -128,16 +129,17 @@ class SecuredPipelineIT {
   void aClientWithoutCredentialsIsRefused() {
     Map<String, Object> plain = new HashMap<>(Map.of("bootstrap.servers", broker.bootstrapServers(),
         "max.block.ms", 5_000, "request.timeout.ms", 4_000));
-    assertThatThrownBy(() -> new KafkaIo(plain, RUN, key -> Optional.empty()).close())
+    assertThatThrownBy(() -> new KafkaIo(plain, RUN, key -> Optional.empty(), new SimpleMeterRegistry()).close())
         .isInstanceOf(KafkaException.class);
   }
 
   @Test
   void theLearnersClientsRefuseAnotherServicesCredentials() {
     // KafkaIo's transactional producer needs the transactional id reft-learner-<run>, granted to the learner only.
-    assertThatThrownBy(() -> new KafkaIo(client(env(ServiceAccess.SAMPLER)), RUN, key -> Optional.empty()).close())
+    assertThatThrownBy(() -> new KafkaIo(client(env(ServiceAccess.SAMPLER)), RUN, key -> Optional.empty(),
+        new SimpleMeterRegistry()).close())
         .isInstanceOf(TransactionalIdAuthorizationException.class);
-    new KafkaIo(client(env(ServiceAccess.LEARNER)), RUN, key -> Optional.empty()).close();
+    new KafkaIo(client(env(ServiceAccess.LEARNER)), RUN, key -> Optional.empty(), new SimpleMeterRegistry()).close();
   }
 
   @Test

@@ -81,10 +81,14 @@ final class CheckpointWatcher implements Runnable {
     Map<String, Object> tx = new java.util.HashMap<>(client);
     tx.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, deadLetterGroup + "-" + instanceId);
     tx.put(ProducerConfig.CLIENT_ID_CONFIG, "sampler/" + instanceId + "-checkpoint-dead-letters");
-    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(consumerConfig(client, deadLetterGroup),
+    Map<String, Object> consumerConfig = consumerConfig(client, deadLetterGroup);
+    consumerConfig.put(ConsumerConfig.CLIENT_ID_CONFIG, "sampler/" + instanceId + "-checkpoints");
+    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(consumerConfig,
         Topics.CHECKPOINTS.keySerde().deserializer(), new ByteArrayDeserializer());
         KafkaProducer<String, Object> producer = new KafkaProducer<>(tx,
-            Topics.DEADLETTER.keySerde().serializer(), Topics.anyValueSerializer())) {
+            Topics.DEADLETTER.keySerde().serializer(), Topics.anyValueSerializer());
+        var consumerMetrics = metrics.bind(c);
+        var producerMetrics = metrics.bind(producer)) {
       consumer = c;
       producer.initTransactions();
       List<TopicPartition> partitions = c.partitionsFor(topic, Duration.ofSeconds(60)).stream()

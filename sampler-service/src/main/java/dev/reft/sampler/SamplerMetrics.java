@@ -3,9 +3,12 @@ package dev.reft.sampler;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToDoubleFunction;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.producer.Producer;
 
 /**
  * The sampler's Prometheus metrics (at {@code /q/metrics}):
@@ -19,8 +22,12 @@ import java.util.function.ToDoubleFunction;
  *   <li>{@code reft_sampler_checkpoint_load_seconds} — verify + load time; {@code reft_sampler_checkpoints_refused_total};
  *   <li>{@code reft_sampler_request_queue_depth} — requests waiting in the assigned partitions (consumer lag);
  *   <li>{@code reft_sampler_deadletters_total}, {@code reft_sampler_requests_ignored_total} (other runs),
- *       {@code reft_sampler_checkpoint_events_undecodable_total}.
+ *       {@code reft_sampler_checkpoint_events_undecodable_total};
+ *   <li>{@code kafka_consumer_*}, {@code kafka_producer_*} — the Kafka clients' own metrics ({@link #bind}), among
+ *       them {@code kafka_consumer_fetch_manager_records_lag_max{client_id}}, the consumer lag the clients see.
  * </ul>
+ *
+ * <p>The counters exist from start-up at zero, so that their rates are 0, not "No data", before the first event.
  */
 public final class SamplerMetrics {
 
@@ -35,8 +42,10 @@ public final class SamplerMetrics {
   private final AtomicLong lastTokensPerSecond = new AtomicLong();
   private final AtomicLong batchFillPermille = new AtomicLong();
   private final AtomicLong queueDepth = new AtomicLong();
+  private final MeterRegistry registry;
 
   public SamplerMetrics(MeterRegistry registry, PolicyHolder holder) {
+    this.registry = registry;
     tokens = registry.counter("reft_sampler_tokens_total");
     trajectories = registry.counter("reft_sampler_trajectories_total");
     refused = registry.counter("reft_sampler_checkpoints_refused_total");
@@ -54,6 +63,24 @@ public final class SamplerMetrics {
 
   private static <T> void gauge(MeterRegistry registry, String name, T state, ToDoubleFunction<T> f) {
     registry.gauge(name, state, f);
+  }
+
+  /**
+   * Publishes a Kafka client's own metrics (Micrometer's binder; Quarkus binds only the clients it creates, and
+   * these are built by hand) until the returned binder is closed: close it before the client, so that a closed
+   * client leaves no stale series.
+   */
+  KafkaClientMetrics bind(Consumer<?, ?> client) {
+    KafkaClientMetrics m = new KafkaClientMetrics(client);
+    m.bindTo(registry);
+    return m;
+  }
+
+  /** As {@link #bind(Consumer)}, for a producer. */
+  KafkaClientMetrics bind(Producer<?, ?> client) {
+    KafkaClientMetrics m = new KafkaClientMetrics(client);
+    m.bindTo(registry);
+    return m;
   }
 
   /** Records one generation batch. */

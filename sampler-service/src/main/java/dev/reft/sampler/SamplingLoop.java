@@ -151,7 +151,9 @@ final class SamplingLoop implements Runnable {
     try (KafkaConsumer<String, RolloutRequest> c = new KafkaConsumer<>(consumerConfig,
             Topics.ROLLOUT_REQUESTS.keySerde().deserializer(), Topics.ROLLOUT_REQUESTS.valueSerde().deserializer());
         KafkaProducer<String, Object> producer = new KafkaProducer<>(producerConfig,
-            Topics.TRAJECTORIES_SAMPLED.keySerde().serializer(), Topics.anyValueSerializer())) {
+            Topics.TRAJECTORIES_SAMPLED.keySerde().serializer(), Topics.anyValueSerializer());
+        var consumerMetrics = metrics.bind(c);
+        var producerMetrics = metrics.bind(producer)) {
       consumer = c;
       producer.initTransactions();
       c.subscribe(List.of(requestsTopic));

@@ -141,6 +141,11 @@ public final class ServiceProcess implements AutoCloseable {
     return log;
   }
 
+  /** The port of {@code /q/health} and {@code /q/metrics} (what a scrape configuration points at). */
+  public int httpPort() {
+    return httpPort;
+  }
+
   /** The last lines of the log. */
   public String tail(int lines) {
     try {

@@ -7,6 +7,8 @@ import dev.reft.schemas.KafkaClientConfig;
 import dev.reft.schemas.LearnerUpdate;
 import dev.reft.schemas.RolloutRequest;
 import dev.reft.schemas.Topics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -35,7 +37,10 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * </ul>
  *
  * <p>Every client starts from the service's Kafka client properties ({@link KafkaClientConfig}: bootstrap servers,
- * security protocol, SASL, TLS from {@code kafka.*} configuration) and adds its own settings on top.
+ * security protocol, SASL, TLS from {@code kafka.*} configuration) and adds its own settings on top. Each client's own
+ * metrics ({@code kafka_producer_*}, {@code kafka_consumer_*}: send rates, the consumer lag of the dashboard's lag
+ * panel) are published at {@code /q/metrics} while it is open (Micrometer's binder: Quarkus binds only the clients
+ * it creates itself).
  */
 public final class KafkaIo implements AutoCloseable {
 
@@ -53,19 +58,25 @@ public final class KafkaIo implements AutoCloseable {
   private final org.apache.kafka.clients.admin.Admin admin;
   private final KafkaProducer<String, Object> transactional;
   private final KafkaProducer<String, Object> plain;
+  private final MeterRegistry registry;
+  private final KafkaClientMetrics transactionalMetrics;
+  private final KafkaClientMetrics plainMetrics;
 
   /**
    * @param client the Kafka client properties of the service ({@link KafkaClientConfig#from}); must include
    *     {@code bootstrap.servers}
    * @param runId the run
    * @param config the service's configuration, for topic names ({@code reft.topics.*})
+   * @param registry where the clients' own metrics are published
    */
-  public KafkaIo(Map<String, Object> client, String runId, Function<String, Optional<String>> config) {
+  public KafkaIo(Map<String, Object> client, String runId, Function<String, Optional<String>> config,
+      MeterRegistry registry) {
     if (!client.containsKey(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG)) {
       throw new IllegalArgumentException("no kafka.bootstrap.servers in the configuration");
     }
     this.client = Map.copyOf(client);
     this.runId = runId;
+    this.registry = registry;
     this.requestsTopic = Topics.ROLLOUT_REQUESTS.name(config);
     this.rewardedTopic = Topics.TRAJECTORIES_REWARDED.name(config);
     this.checkpointsTopic = Topics.CHECKPOINTS.name(config);
@@ -85,6 +96,20 @@ public final class KafkaIo implements AutoCloseable {
     p.put(ProducerConfig.CLIENT_ID_CONFIG, "learner-" + runId);
     plain = new KafkaProducer<>(p, Topics.ROLLOUT_REQUESTS.keySerde().serializer(), Topics.anyValueSerializer());
     admin = org.apache.kafka.clients.admin.Admin.create(client);
+    transactionalMetrics = new KafkaClientMetrics(transactional);
+    transactionalMetrics.bindTo(registry);
+    plainMetrics = new KafkaClientMetrics(plain);
+    plainMetrics.bindTo(registry);
+  }
+
+  /**
+   * Publishes a consumer's own metrics until the returned binder is closed; close it before the consumer (declare it
+   * after the consumer in the same try-with-resources), so that a closed consumer leaves no stale series.
+   */
+  KafkaClientMetrics meter(KafkaConsumer<?, ?> consumer) {
+    KafkaClientMetrics m = new KafkaClientMetrics(consumer);
+    m.bindTo(registry);
+    return m;
   }
 
   /** The current end offset of every partition of the requests topic. */
@@ -195,6 +220,8 @@ public final class KafkaIo implements AutoCloseable {
 
   @Override
   public void close() {
+    plainMetrics.close();
+    transactionalMetrics.close();
     admin.close(Duration.ofSeconds(10));
     plain.close(Duration.ofSeconds(10));
     transactional.close(Duration.ofSeconds(10));

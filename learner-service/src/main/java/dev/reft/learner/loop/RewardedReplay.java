@@ -43,7 +43,8 @@ public final class RewardedReplay {
     AvroSerde<RewardedTrajectory> serde = (AvroSerde<RewardedTrajectory>) Topics.TRAJECTORIES_REWARDED.valueSerde();
     List<SftTrainer.Example> out = new ArrayList<>();
     Map<String, Long> outcomes = new TreeMap<>();
-    try (KafkaConsumer<byte[], byte[]> c = kafka.rawConsumer("learner-replay-" + sourceRun)) {
+    try (KafkaConsumer<byte[], byte[]> c = kafka.rawConsumer("learner-replay-" + sourceRun);
+        var clientMetrics = kafka.meter(c)) {
       List<TopicPartition> partitions = KafkaIo.partitions(c, topic);
       c.assign(partitions);
       Map<TopicPartition, Long> end = new HashMap<>(c.endOffsets(partitions));

@@ -164,7 +164,8 @@ public final class RolloutLoop {
   public void restore(LearnerState state, long checkpointVersion) {
     version = checkpointVersion;
     servedVersion = checkpointVersion; // the run publishes the version it starts from
-    try (KafkaConsumer<byte[], byte[]> c = kafka.rawConsumer("learner-" + runId + "-restore")) {
+    try (KafkaConsumer<byte[], byte[]> c = kafka.rawConsumer("learner-" + runId + "-restore");
+        var clientMetrics = kafka.meter(c)) {
       List<TopicPartition> rewarded = KafkaIo.partitions(c, kafka.rewardedTopic);
       List<TopicPartition> requests = KafkaIo.partitions(c, kafka.requestsTopic);
       boolean resume = state != null && mode.equals(state.mode()) && state.version() == checkpointVersion;
@@ -260,7 +261,8 @@ public final class RolloutLoop {
    */
   public void run(long targetVersion, RolloutTrainer trainer, AfterUpdate after,
       java.util.function.BooleanSupplier running) {
-    try (KafkaConsumer<byte[], byte[]> consumer = kafka.rawConsumer("learner-" + runId + "-rewarded")) {
+    try (KafkaConsumer<byte[], byte[]> consumer = kafka.rawConsumer("learner-" + runId + "-rewarded");
+        var clientMetrics = kafka.meter(consumer)) {
       List<TopicPartition> partitions = KafkaIo.partitions(consumer, kafka.rewardedTopic);
       consumer.assign(partitions);
       for (TopicPartition tp : partitions) {
@@ -299,7 +301,8 @@ public final class RolloutLoop {
     long received = 0;
     int issued = 0;
     long nextLog = System.nanoTime();
-    try (KafkaConsumer<byte[], byte[]> consumer = kafka.rawConsumer("learner-" + runId + "-rewarded")) {
+    try (KafkaConsumer<byte[], byte[]> consumer = kafka.rawConsumer("learner-" + runId + "-rewarded");
+        var clientMetrics = kafka.meter(consumer)) {
       List<TopicPartition> partitions = KafkaIo.partitions(consumer, kafka.rewardedTopic);
       consumer.assign(partitions);
       for (TopicPartition tp : partitions) {
