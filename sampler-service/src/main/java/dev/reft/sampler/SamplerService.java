@@ -31,9 +31,14 @@ public class SamplerService {
   void start(@Observes StartupEvent event) {
     boolean threads = PolicyRuntime.configureThreads(settings.threads(), 1);
     PolicyRuntime.configureDevice(config.getOptionalValue(PolicyRuntime.DEVICE_PROPERTY, String.class).orElse("auto"));
-    Log.infof("sampler settings: run=%s instance=%s batch-size=%d max-new-tokens-cap=%d threads=%d%s device=%s",
-        settings.runId(), settings.instanceId(), settings.batchSize(), settings.maxNewTokensCap(), settings.threads(),
-        threads ? "" : " (inter-op pool was already started)", PolicyRuntime.defaultDevice());
+    if (settings.parallelism() < 1 || settings.batchSize() < 1) {
+      throw new IllegalArgumentException("reft.sampler.parallelism and reft.sampler.batch-size must be at least 1, not "
+          + settings.parallelism() + " and " + settings.batchSize());
+    }
+    Log.infof("sampler settings: run=%s instance=%s batch-size=%d max-new-tokens-cap=%d threads=%d%s parallelism=%d "
+        + "device=%s", settings.runId(), settings.instanceId(), settings.batchSize(), settings.maxNewTokensCap(),
+        settings.threads(), threads ? "" : " (inter-op pool was already started)", settings.parallelism(),
+        PolicyRuntime.defaultDevice());
     SamplerMetrics metrics = new SamplerMetrics(registry, holder);
     java.util.function.Function<String, java.util.Optional<String>> lookup = key -> config.getOptionalValue(key, String.class);
     java.util.Map<String, Object> client = KafkaClientConfig.from(config.getPropertyNames(), lookup);

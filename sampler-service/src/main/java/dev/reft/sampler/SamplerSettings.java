@@ -28,6 +28,14 @@ public interface SamplerSettings {
   @WithDefault("2")
   int threads();
 
+  /**
+   * Generation batches run at the same time, each on its own thread: a poll's sequences are split into at least
+   * this many batches. With {@code threads} = 1 (one intra-op thread per batch, fastest for a small model) this
+   * is the number of cores sampling uses; 1 generates one batch after another on the loop's thread.
+   */
+  @WithDefault("1")
+  int parallelism();
+
   /** Directory that relative checkpoint URIs are resolved against (absolute {@code file:} URIs need none). */
   Optional<String> checkpointRoot();
 

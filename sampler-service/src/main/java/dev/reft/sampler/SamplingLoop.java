@@ -22,6 +22,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -50,7 +56,9 @@ import org.apache.kafka.common.errors.WakeupException;
  * letter in the same transaction.
  *
  * <p>Requests from several polls are not mixed: the poll is the unit of work, split into generation batches
- * of at most {@code batch-size} sequences (requests × K) that share sampling settings.
+ * of at most {@code batch-size} sequences (requests × K) that share sampling settings — and into at least
+ * {@code parallelism} batches, which run at the same time on their own threads (with one intra-op thread each,
+ * one core per batch). Their trajectories are sent in request order once all are generated.
  */
 final class SamplingLoop implements Runnable {
 
@@ -66,6 +74,8 @@ final class SamplingLoop implements Runnable {
   private volatile boolean running = true;
   private volatile boolean alive = true;
   private final Runnable onDeath;
+  /** The generation threads when {@code parallelism} > 1 (else batches run on the loop's thread). */
+  private ExecutorService generators;
 
   /**
    * @param client the service's Kafka client properties ({@link dev.reft.schemas.KafkaClientConfig}): bootstrap
@@ -146,6 +156,24 @@ final class SamplingLoop implements Runnable {
   }
 
   private void loop() {
+    if (settings.parallelism() > 1) {
+      AtomicInteger n = new AtomicInteger();
+      generators = Executors.newFixedThreadPool(settings.parallelism(), r -> {
+        Thread t = new Thread(r, "reft-sampler-generation-" + n.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      });
+    }
+    try {
+      serve();
+    } finally {
+      if (generators != null) {
+        generators.shutdownNow();
+      }
+    }
+  }
+
+  private void serve() {
     Map<String, Object> consumerConfig = consumerConfig(client, settings, samplerId);
     Map<String, Object> producerConfig = producerConfig(client, settings, samplerId);
     try (KafkaConsumer<String, RolloutRequest> c = new KafkaConsumer<>(consumerConfig,
@@ -253,15 +281,72 @@ final class SamplingLoop implements Runnable {
         metrics.deadLetters.increment();
       }
     }
+    List<Callable<Generated>> batches = new ArrayList<>();
     for (Map.Entry<SamplingParams, List<Job>> group : bySettings.entrySet()) {
-      List<Job> jobs = group.getValue();
-      for (int from = 0; from < jobs.size(); from += settings.batchSize()) {
-        generate(jobs.subList(from, Math.min(jobs.size(), from + settings.batchSize())), group.getKey(), policy, producer);
+      for (List<Job> jobs : batches(group.getValue(), settings.batchSize(), settings.parallelism())) {
+        batches.add(() -> generate(jobs, group.getKey(), policy));
       }
+    }
+    for (Generated g : runAll(batches)) {
+      publish(g, policy, producer);
     }
   }
 
-  private void generate(List<Job> jobs, SamplingParams params, LoadedPolicy policy, KafkaProducer<String, Object> producer) {
+  /**
+   * Splits one sampling setting's sequences into generation batches: as few as {@code batchSize} allows, but at
+   * least {@code parallelism} (when there are that many sequences), of near-equal size, so that every generation
+   * thread gets a share. Order is kept; a sample's randomness does not depend on its batch.
+   */
+  static <T> List<List<T>> batches(List<T> jobs, int batchSize, int parallelism) {
+    int n = jobs.size();
+    int count = Math.max((n + batchSize - 1) / batchSize, Math.min(parallelism, n));
+    List<List<T>> out = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      out.add(jobs.subList((int) ((long) n * i / count), (int) ((long) n * (i + 1) / count)));
+    }
+    return out;
+  }
+
+  /** Runs the generation batches, on the generation threads when there are several, and returns them in order. */
+  private List<Generated> runAll(List<Callable<Generated>> batches) {
+    List<Generated> out = new ArrayList<>(batches.size());
+    if (generators == null || batches.size() == 1) {
+      for (Callable<Generated> b : batches) {
+        out.add(call(b));
+      }
+      return out;
+    }
+    List<Future<Generated>> futures = new ArrayList<>(batches.size());
+    batches.forEach(b -> futures.add(generators.submit(b)));
+    try {
+      for (Future<Generated> f : futures) {
+        out.add(f.get());
+      }
+    } catch (InterruptedException e) {
+      futures.forEach(f -> f.cancel(true));
+      Thread.currentThread().interrupt();
+      throw new WakeupException(); // shutting down: the open transaction is aborted, the requests served again
+    } catch (ExecutionException e) {
+      futures.forEach(f -> f.cancel(true));
+      throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+    }
+    return out;
+  }
+
+  private static Generated call(Callable<Generated> batch) {
+    try {
+      return batch.call();
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** One generation batch's samples, in the order of its jobs, and how long generating them took. */
+  private record Generated(List<Job> jobs, SamplingParams params, List<Sample> samples, long nanos) {}
+
+  private static Generated generate(List<Job> jobs, SamplingParams params, LoadedPolicy policy) {
     List<int[]> prompts = new ArrayList<>(jobs.size());
     Rng[] rngs = new Rng[jobs.size()];
     for (int i = 0; i < jobs.size(); i++) {
@@ -272,7 +357,15 @@ final class SamplingLoop implements Runnable {
     }
     long t0 = System.nanoTime();
     List<Sample> samples = policy.sampler().generate(prompts, params, rngs);
-    long nanos = System.nanoTime() - t0;
+    return new Generated(jobs, params, samples, System.nanoTime() - t0);
+  }
+
+  /** Sends one batch's trajectories inside the open transaction. */
+  private void publish(Generated g, LoadedPolicy policy, KafkaProducer<String, Object> producer) {
+    List<Job> jobs = g.jobs();
+    List<Sample> samples = g.samples();
+    SamplingParams params = g.params();
+    long nanos = g.nanos();
     long tokens = 0;
     Instant now = Instant.now();
     for (int i = 0; i < jobs.size(); i++) {

@@ -128,10 +128,16 @@ final class SamplerFixture {
   }
 
   ServiceProcess startSampler(String logName, int batchSize) {
+    return startSampler(logName, batchSize, 1);
+  }
+
+  /** A sampler generating {@code parallelism} batches at the same time. */
+  ServiceProcess startSampler(String logName, int batchSize, int parallelism) {
     ServiceProcess s = ServiceProcess.start("sampler-service", Path.of("target", "quarkus-app", "quarkus-run.jar"),
         LocalKafkaBroker.freePort(),
         Map.of("reft.sampler.run-id", RUN, "reft.sampler.batch-size", Integer.toString(batchSize),
-            "reft.sampler.threads", "1", "reft.sampler.instance-id", "it"),
+            "reft.sampler.threads", "1", "reft.sampler.instance-id", "it",
+            "reft.sampler.parallelism", Integer.toString(parallelism)),
         Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers()), "1g", dir.resolve(logName));
     s.awaitReady(Duration.ofSeconds(120));
     return s;

@@ -27,13 +27,14 @@ class SamplerServiceIT {
     return t.getRequestId() + "#" + t.getSampleIndex();
   }
 
+  /** With two generation threads: the parallel path, whose batches are sent in order inside one transaction. */
   @Test
   void answersFiftyRequestsWithExactly200TrajectoriesCarryingTheTrainingLogProbs(LocalKafkaBroker broker,
       @TempDir Path dir) throws Exception {
     SamplerFixture f = new SamplerFixture(broker, dir);
     Checkpoint v1 = f.writeCheckpoint("v1", 1);
     f.publish(v1, 1);
-    try (ServiceProcess sampler = f.startSampler("sampler.log", 16)) {
+    try (ServiceProcess sampler = f.startSampler("sampler.log", 16, 2)) {
       f.send(f.requests("a", 50, 4, 24));
       List<SampledTrajectory> out = f.readSampled(Duration.ofSeconds(180), 200);
       Map<String, SampledTrajectory> byKey = out.stream()
@@ -55,6 +56,7 @@ class SamplerServiceIT {
         }
       }
       assertThat(sampler.metrics()).contains("reft_sampler_tokens_total", "reft_sampler_policy_version 1.0");
+      assertThat(sampler.tail(400)).as("the settings line").contains("parallelism=2");
     }
   }
 
