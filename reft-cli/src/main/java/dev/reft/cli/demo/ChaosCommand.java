@@ -107,7 +107,7 @@ public final class ChaosCommand implements Callable<Integer> {
       pipeline.runLearner("learner-sft", warmup, monitor);
 
       System.out.println("2/3 ReFT: " + p.reftUpdates() + " PPO updates under chaos");
-      var sampler = pipeline.startSampler(runId, true);
+      var sampler = pipeline.startSampler(runId, true, run.samplerParallelism());
       Map<String, String> reft = new HashMap<>(learner);
       reft.putAll(Map.of("reft.learner.mode", "reft", "reft.learner.reft.total-updates", Integer.toString(p.reftUpdates()),
           "reft.learner.reft.eval-every", "0"));

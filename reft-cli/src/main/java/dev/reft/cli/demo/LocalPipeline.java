@@ -114,13 +114,15 @@ final class LocalPipeline implements AutoCloseable {
   }
 
   /**
-   * Starts a sampler serving {@code runId} and keeps it running. It is ready once it serves a policy, so wait only
-   * when the run has already published one; otherwise it loads the run's version 0 when the learner publishes it.
+   * Starts a sampler serving {@code runId} and keeps it running: one intra-op thread per generation batch and
+   * {@code parallelism} batches at the same time. It is ready once it serves a policy, so wait only when the run has
+   * already published one; otherwise it loads the run's version 0 when the learner publishes it.
    */
-  Supervisor.Kept startSampler(String runId, boolean awaitReady) {
+  Supervisor.Kept startSampler(String runId, boolean awaitReady, int parallelism) {
     Supervisor.Kept sampler = supervisor.keep("sampler-" + runId, () -> {
       ServiceProcess p = start("sampler-" + runId, "sampler-service", Map.of("reft.sampler.run-id", runId,
-          "reft.sampler.threads", "1", "reft.sampler.batch-size", "64"), "1g");
+          "reft.sampler.threads", "1", "reft.sampler.batch-size", "64",
+          "reft.sampler.parallelism", Integer.toString(parallelism)), "1g");
       if (awaitReady) {
         p.awaitReady(Duration.ofSeconds(180));
       }

@@ -118,7 +118,7 @@ public final class PaperTableCommand implements Callable<Integer> {
           }
           timed(minutes, m.key(), () -> {
             if (samples) {
-              withSampler(pipeline, runId, () -> pipeline.runLearner("learner-" + m.key(), props, monitor));
+              withSampler(pipeline, runId, run.samplerParallelism(), () -> pipeline.runLearner("learner-" + m.key(), props, monitor));
             } else {
               pipeline.runLearner("learner-" + m.key(), props, monitor);
             }
@@ -254,8 +254,8 @@ public final class PaperTableCommand implements Callable<Integer> {
   }
 
   /** Runs a learner run with a sampler serving it, stopped afterwards. */
-  private static void withSampler(LocalPipeline pipeline, String runId, Step step) throws Exception {
-    Supervisor.Kept sampler = pipeline.startSampler(runId, false); // loads the version 0 the learner publishes
+  private static void withSampler(LocalPipeline pipeline, String runId, int parallelism, Step step) throws Exception {
+    Supervisor.Kept sampler = pipeline.startSampler(runId, false, parallelism); // loads the version 0 the learner publishes
     try {
       step.run();
     } finally {

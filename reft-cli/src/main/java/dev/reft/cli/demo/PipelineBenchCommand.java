@@ -26,7 +26,9 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code reft bench pipeline}: the RL loop's throughput through the broker. One warm-up, then for each policy-lag
- * bound a ReFT run of {@code --updates} (default 20) PPO updates at the preset's settings (a fresh sampler each), then
+ * bound a ReFT run of {@code --updates} (default 20) PPO updates at the preset's settings (a fresh sampler each, its
+ * parallelism {@code --sampler-parallelism} or the default for the lag bound; the run id ends in
+ * {@code -lag<L>-p<parallelism>}), then
  * trajectories/s and response tokens/s over updates 2..N (the first carries start-up; intervals that held an
  * evaluation are left out), and each stage's
  * seconds and share of that wall time: sampling and checkpoint reloads (the sampler's timers), grading (the reward
@@ -101,16 +103,17 @@ public final class PipelineBenchCommand implements Callable<Integer> {
       String init = checkpoints.resolve(warmupRun).resolve("v000000").toString();
       List<Result> results = new ArrayList<>();
       for (int lag : lags) {
-        String runId = id + "-lag" + lag;
+        int parallelism = run.samplerParallelism(lag);
+        String runId = id + "-lag" + lag + "-p" + parallelism;
         Map<String, Double> rewardBefore = timers(reward.current().metrics());
-        Supervisor.Kept sampler = pipeline.startSampler(runId, false);
+        Supervisor.Kept sampler = pipeline.startSampler(runId, false, parallelism);
         Map<String, String> props = new HashMap<>(common);
         props.putAll(Map.of("reft.learner.run-id", runId, "reft.learner.mode", "reft",
             "reft.learner.init-checkpoint", init,
             "reft.learner.reft.total-updates", Integer.toString(benchUpdates),
             "reft.learner.reft.eval-every", "0",
             "reft.ppo.max-policy-lag", Integer.toString(lag)));
-        System.out.printf("max-policy-lag %d: %d PPO updates%n", lag, benchUpdates);
+        System.out.printf("max-policy-lag %d: %d PPO updates, sampler parallelism %d%n", lag, benchUpdates, parallelism);
         monitor.expectUpdates(benchUpdates);
         pipeline.runLearner("learner-lag" + lag, props, monitor);
         Map<String, Double> samplerTimers = timers(sampler.current().metrics());
@@ -224,10 +227,10 @@ public final class PipelineBenchCommand implements Callable<Integer> {
   }
 
   private static void print(List<Result> results) {
-    System.out.printf(Locale.ROOT, "%-28s %8s %8s %10s %12s %12s %9s%n", "run", "lag≤", "updates", "seconds",
+    System.out.printf(Locale.ROOT, "%-31s %8s %8s %10s %12s %12s %9s%n", "run", "lag≤", "updates", "seconds",
         "traject./s", "tokens/s", "lag mean");
     for (Result r : results) {
-      System.out.printf(Locale.ROOT, "%-28s %8s %8d %10.1f %12.1f %12.0f %9.2f%n", r.run(), r.lag() < 0 ? "-" : r.lag(),
+      System.out.printf(Locale.ROOT, "%-31s %8s %8d %10.1f %12.1f %12.0f %9.2f%n", r.run(), r.lag() < 0 ? "-" : r.lag(),
           r.updates(), r.seconds(), r.trajectories() / r.seconds(), r.tokens() / r.seconds(), r.lagMean());
     }
     for (Result r : results) {

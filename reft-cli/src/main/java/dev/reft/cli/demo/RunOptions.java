@@ -42,6 +42,12 @@ final class RunOptions {
   @Option(names = "--bootstrap", description = "Use this Kafka cluster instead of starting a local broker.")
   String bootstrap;
 
+  @Option(names = "--sampler-parallelism", paramLabel = "N",
+      description = "Generation batches the sampler runs at the same time, one core each (reft.sampler.parallelism). "
+          + "Default: the machine's cores in lockstep (max-policy-lag 0), where the learner waits while samplers "
+          + "work; 1 when lag is allowed, where the learner trains meanwhile.")
+  Integer samplerParallelism;
+
   /** The client settings of a {@code --bootstrap} cluster that needs them (TLS, SASL). */
   @picocli.CommandLine.Mixin
   dev.reft.cli.kafka.KafkaClientOptions kafka = new dev.reft.cli.kafka.KafkaClientOptions();
@@ -88,6 +94,9 @@ final class RunOptions {
     if (updates != null && updates < 1) {
       throw new IllegalArgumentException("--updates must be at least 1, not " + updates);
     }
+    if (samplerParallelism != null && samplerParallelism < 1) {
+      throw new IllegalArgumentException("--sampler-parallelism must be at least 1, not " + samplerParallelism);
+    }
     settings.forEach((key, value) -> {
       if (!key.startsWith("reft.")) {
         throw new IllegalArgumentException("--set takes learner settings (reft.*), not '" + key + "'");
@@ -96,5 +105,23 @@ final class RunOptions {
     return new Preset(p.name(), p.trainSize(), p.testSize(), p.hardSize(),
         warmupEpochs != null ? warmupEpochs : p.warmupEpochs(), p.scheduleEpochs(),
         updates != null ? updates : p.reftUpdates(), p.bestSftEpochs(), p.votingK(), p.evalEvery());
+  }
+
+  /** The sampler's parallelism for runs at this policy-lag bound: {@code --sampler-parallelism}, or the default. */
+  int samplerParallelism(int maxPolicyLag) {
+    if (samplerParallelism != null) {
+      return samplerParallelism;
+    }
+    return maxPolicyLag == 0 ? Runtime.getRuntime().availableProcessors() : 1;
+  }
+
+  /** As {@link #samplerParallelism(int)} at the lag bound {@code --set reft.ppo.max-policy-lag} gives (default 0). */
+  int samplerParallelism() {
+    String lag = settings.getOrDefault("reft.ppo.max-policy-lag", "0").strip();
+    try {
+      return samplerParallelism(Integer.parseInt(lag));
+    } catch (NumberFormatException e) {
+      throw new ParameterException(command.commandLine(), "--set reft.ppo.max-policy-lag: '" + lag + "' is not a number");
+    }
   }
 }

@@ -102,7 +102,7 @@ class DashboardPrometheusIT {
       pipeline.manage(monitor);
       pipeline.startReward("reft-reward-" + runId);
       // The sampler loads version 0 when the learner publishes it; mode auto warms up, then runs ReFT (as in k8s).
-      pipeline.startSampler(runId, false);
+      pipeline.startSampler(runId, false, 1);
       pipeline.runLearner("learner", learnerSettings(runId, dir.resolve("pipeline/checkpoints")), monitor);
       double end = System.currentTimeMillis() / 1000.0;
       System.out.printf(Locale.ROOT, "dashboard: the pipeline ran %.0f s%n", end - start);

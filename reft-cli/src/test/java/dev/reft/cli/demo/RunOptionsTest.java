@@ -73,5 +73,18 @@ class RunOptionsTest {
     assertThatThrownBy(() -> parse("--warmup-epochs", "21").resolve()).hasMessageContaining("1..20");
     assertThatThrownBy(() -> parse("--updates", "0").resolve()).hasMessageContaining("at least 1");
     assertThatThrownBy(() -> parse("--task", "sums").resolve()).hasMessageContaining("--task must be paths or orders");
+    assertThatThrownBy(() -> parse("--sampler-parallelism", "0").resolve()).hasMessageContaining("at least 1");
+    assertThatThrownBy(() -> parse("--set", "reft.ppo.max-policy-lag=two").samplerParallelism())
+        .hasMessageContaining("reft.ppo.max-policy-lag: 'two'");
+  }
+
+  @Test
+  void theSamplerUsesEveryCoreInLockstepAndOneWhenTheLearnerTrainsMeanwhile() {
+    int cores = Runtime.getRuntime().availableProcessors();
+    assertThat(parse().samplerParallelism()).isEqualTo(cores);
+    assertThat(parse("--set", "reft.ppo.max-policy-lag=2").samplerParallelism()).isEqualTo(1);
+    assertThat(parse().samplerParallelism(2)).isEqualTo(1);
+    assertThat(parse("--sampler-parallelism", "3").samplerParallelism(2)).isEqualTo(3);
+    assertThat(parse("--sampler-parallelism", "1").samplerParallelism()).isEqualTo(1);
   }
 }
