@@ -30,16 +30,19 @@ class ReftHyperparametersTest {
     assertThat(n.ppoEpochs()).isEqualTo(2);
     assertThat(n.weightDecay()).isZero();
     assertThat(n.temperature()).isEqualTo(1.0f);
+    // The official one sample per question, over 128 questions.
+    assertThat(n.samplesPerQuestion()).isEqualTo(1);
+    assertThat(n.trajectoriesPerBatch()).isEqualTo(128);
     // One mini-batch is the whole rollout batch: an update takes ppoEpochs = 2 optimizer steps.
     assertThat(n.sequencesPerStep(n.trajectoriesPerBatch())).isEqualTo(128);
     assertThat(n.toBuilder().build()).isEqualTo(n);
     // On-policy: one batch of requests at a time, sampled by the policy being trained.
     assertThat(n.maxPolicyLag()).isZero();
-    assertThat(n.requestsInFlight()).isEqualTo(32);
-    assertThat(n.toBuilder().maxPolicyLag(2).build().requestsInFlight()).isEqualTo(64);
-    assertThat(n.toBuilder().maxInFlight(40).build().requestsInFlight()).isEqualTo(40);
-    assertThatThrownBy(() -> n.toBuilder().maxInFlight(12).build())
-        .hasMessageContaining("max-in-flight must be 0 (derived from the lag bound) or at least questions-per-batch (32)");
+    assertThat(n.requestsInFlight()).isEqualTo(128);
+    assertThat(n.toBuilder().maxPolicyLag(2).build().requestsInFlight()).isEqualTo(256);
+    assertThat(n.toBuilder().maxInFlight(140).build().requestsInFlight()).isEqualTo(140);
+    assertThatThrownBy(() -> n.toBuilder().maxInFlight(40).build())
+        .hasMessageContaining("max-in-flight must be 0 (derived from the lag bound) or at least questions-per-batch (128)");
   }
 
   @Test
@@ -64,6 +67,9 @@ class ReftHyperparametersTest {
     assertThatThrownBy(() -> from(Map.of("reft.ppo.lambda", "1.5"))).hasMessage("lambda must be in [0, 1]");
     assertThatThrownBy(() -> from(Map.of("reft.ppo.advantages", "rloo", "reft.ppo.samples-per-question", "1")))
         .hasMessageContaining("advantages=rloo needs samples-per-question >= 2");
+    // The default K is 1: the variant asks for its own.
+    assertThatThrownBy(() -> from(Map.of("reft.ppo.advantages", "rloo")))
+        .hasMessageContaining("e.g. 4 with questions-per-batch 32");
   }
 
   @Test

@@ -58,6 +58,10 @@ public final class PaperTableCommand implements Callable<Integer> {
     }
   }
 
+  /** The RLOO variant's samples per question and questions per update (ReFT's defaults are 1 × 128). */
+  static final int RLOO_SAMPLES = 4;
+  static final int RLOO_QUESTIONS = 32;
+
   @Mixin
   RunOptions run;
 
@@ -88,8 +92,14 @@ public final class PaperTableCommand implements Callable<Integer> {
     Path markdown = out != null ? out.toAbsolutePath() : home.resolve("paper-table.md");
     int sftEpochs = p.bestSftEpochs() > 0 ? p.bestSftEpochs() : p.scheduleEpochs();
     int allPathsEpochs = allPathsEpochs(p, sftEpochs);
-    int questionsPerBatch = ReftHyperparameters.defaults(CotStyle.valueOf(run.style.toUpperCase(Locale.ROOT)))
-        .questionsPerBatch();
+    ReftHyperparameters hp;
+    try { // the sampling budget of the runs, with the --set overrides
+      hp = ReftHyperparameters.from(CotStyle.valueOf(run.style.toUpperCase(Locale.ROOT)),
+          key -> java.util.Optional.ofNullable(run.settings.get(key)));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(run.command.commandLine(), "--set: " + e.getMessage(), e);
+    }
+    int questionsPerBatch = hp.questionsPerBatch();
     Map<String, Double> minutes = new LinkedHashMap<>();
     Map<Method, List<String>> runs = new LinkedHashMap<>();
     chosen.forEach(m -> runs.put(m, new ArrayList<>()));
@@ -138,8 +148,8 @@ public final class PaperTableCommand implements Callable<Integer> {
           # Paper table (synthetic task `%s`, %s)
 
           Preset `%s`, %s, %d seed(s) from %d, %d training problems, %d held-out and %d harder problems, warm-up %d
-          of %d epochs; %d updates × %d questions × K samples for Online-ST, ReFT and its variants, the same number of
-          samples for Offline-ST; SFT trains up to %d epochs and keeps its best, SFT on all paths takes the same
+          of %d epochs; %d updates × %d questions × %d sample(s) for Online-ST, ReFT and ReFT with β = 0 (%d × %d for
+          the RLOO variant), the same number of samples for Offline-ST; SFT trains up to %d epochs and keeps its best, SFT on all paths takes the same
           number of steps on every valid path of every problem (%d epochs). With several seeds: mean ± standard
           error over the seeds (the count in parentheses when a seed is missing). "cheapest path": the share of greedy
           chains, on problems with a choice of paths of different cost, that took a cheapest one.
@@ -149,7 +159,8 @@ public final class PaperTableCommand implements Callable<Integer> {
           %s
           Minutes per method (mean over seeds): %s.
           """, run.task, run.style, p.name(), run.seeds(), seeds, run.seed, p.trainSize(), p.testSize(), p.hardSize(),
-          p.warmupEpochs(), p.scheduleEpochs(), p.reftUpdates(), questionsPerBatch, sftEpochs, allPathsEpochs,
+          p.warmupEpochs(), p.scheduleEpochs(), p.reftUpdates(), questionsPerBatch, hp.samplesPerQuestion(),
+          RLOO_QUESTIONS, RLOO_SAMPLES, sftEpochs, allPathsEpochs,
           run.task, p.name(), run.style, run.seed, seeds, run.syntheticSeed,
           methods == null ? "" : " --methods " + String.join(",", methods), wall, table.markdown(monitor.evaluations()),
           minutesLine(minutes, seeds)));
@@ -203,6 +214,8 @@ public final class PaperTableCommand implements Callable<Integer> {
       case SFT_ALL_PATHS -> "SFT on all paths: " + allPathsEpochs + " epochs (the same steps), keeping the best";
       case OFFLINE_ST -> "Offline-ST: " + p.reftUpdates() * questions + " questions sampled from the warm-up, then SFT "
           + "on the correct ones";
+      case RLOO -> m.label + ": " + p.reftUpdates() + " updates of " + RLOO_QUESTIONS + " questions × " + RLOO_SAMPLES
+          + " samples from the warm-up policy";
       default -> m.label + ": " + p.reftUpdates() + " updates of " + questions + " questions from the warm-up policy";
     };
   }
@@ -230,6 +243,10 @@ public final class PaperTableCommand implements Callable<Integer> {
           props.put("reft.ppo.kl-coef", "0");
         } else if (m == Method.RLOO) {
           props.put("reft.ppo.advantages", "rloo");
+          // The group baseline needs several samples per question: 32 questions × 4, the same 128 trajectories per
+          // update as ReFT's 128 × 1 (unless --set chose others).
+          props.putIfAbsent("reft.ppo.samples-per-question", Integer.toString(RLOO_SAMPLES));
+          props.putIfAbsent("reft.ppo.questions-per-batch", Integer.toString(RLOO_QUESTIONS));
         }
       }
     }
