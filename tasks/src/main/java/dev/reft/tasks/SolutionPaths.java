@@ -1,6 +1,7 @@
 package dev.reft.tasks;
 
 import dev.reft.schemas.CotStyle;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -119,8 +120,11 @@ public record SolutionPaths(List<Path> paths) {
     return cheap == costly ? Choice.UNMATCHED : cheap ? Choice.CHEAPEST : Choice.COSTLIER;
   }
 
-  /** A step as read from an N-CoT response: its expression and the result the model wrote (null: none). */
-  record WrittenStep(String expression, Long result) {}
+  /**
+   * A step as read from an N-CoT response: its expression and the result the model wrote (null: none). The result
+   * is kept exactly as written, however many digits a degenerate sample runs to.
+   */
+  record WrittenStep(String expression, BigInteger result) {}
 
   /** The steps of an N-CoT response in order. */
   static List<WrittenStep> writtenSteps(String response) {
@@ -128,7 +132,7 @@ public record SolutionPaths(List<Path> paths) {
     for (String line : response.split("\n")) {
       Matcher m = NCOT_STEP.matcher(line);
       if (m.find()) {
-        out.add(new WrittenStep(m.group(1) + " " + m.group(2) + " " + m.group(3), Long.parseLong(m.group(4))));
+        out.add(new WrittenStep(m.group(1) + " " + m.group(2) + " " + m.group(3), new BigInteger(m.group(4))));
       } else if (line.contains("cancel out")) {
         out.add(new WrittenStep(CANCEL, null));
       }
@@ -143,8 +147,8 @@ public record SolutionPaths(List<Path> paths) {
       if (i >= steps.size() || !written.get(i).expression().equals(steps.get(i).expression())) {
         return false;
       }
-      Long result = written.get(i).result();
-      if (result != null && result != steps.get(i).result()) {
+      BigInteger result = written.get(i).result();
+      if (result != null && !result.equals(BigInteger.valueOf(steps.get(i).result()))) {
         return true; // a slip: what follows cannot match any path
       }
     }

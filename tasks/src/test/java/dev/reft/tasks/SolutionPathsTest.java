@@ -58,6 +58,15 @@ class SolutionPathsTest {
   }
 
   @Test
+  void aResultTooLongForALongIsASlipLikeAnyOther() {
+    // A degenerate sample from a collapsed policy wrote this; the evaluation must classify it, not fail.
+    String huge = "4" + "0".repeat(80);
+    assertThat(PATHS.classify(CotStyle.NCOT, "Anna has 24 - 5 = " + huge + " apples.\nTherefore, the answer is: 1"))
+        .isEqualTo(PATHS.classify(CotStyle.NCOT, "Anna has 24 - 5 = 18 apples.\nTherefore, the answer is: 1"))
+        .isEqualTo(Choice.CHEAPEST);
+  }
+
+  @Test
   void aChainThatFollowsNoPathOrBothIsUnmatched() {
     assertThat(PATHS.classify(CotStyle.NCOT, "Anna has 24 + 5 = 29 apples.\nTherefore, the answer is: 29"))
         .isEqualTo(Choice.UNMATCHED);
