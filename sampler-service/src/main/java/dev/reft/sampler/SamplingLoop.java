@@ -27,6 +27,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -309,37 +310,27 @@ final class SamplingLoop implements Runnable {
 
   /** Runs the generation batches, on the generation threads when there are several, and returns them in order. */
   private List<Generated> runAll(List<Callable<Generated>> batches) {
-    List<Generated> out = new ArrayList<>(batches.size());
-    if (generators == null || batches.size() == 1) {
-      for (Callable<Generated> b : batches) {
-        out.add(call(b));
-      }
-      return out;
-    }
-    List<Future<Generated>> futures = new ArrayList<>(batches.size());
-    batches.forEach(b -> futures.add(generators.submit(b)));
     try {
+      List<Future<Generated>> futures = generators == null || batches.size() == 1
+          ? batches.stream().map(b -> { // here, on the loop's thread
+            FutureTask<Generated> task = new FutureTask<>(b);
+            task.run();
+            return (Future<Generated>) task;
+          }).toList()
+          : generators.invokeAll(batches); // waits for all; cancels the rest when interrupted
+      List<Generated> out = new ArrayList<>(futures.size());
       for (Future<Generated> f : futures) {
         out.add(f.get());
       }
+      return out;
     } catch (InterruptedException e) {
-      futures.forEach(f -> f.cancel(true));
       Thread.currentThread().interrupt();
       throw new WakeupException(); // shutting down: the open transaction is aborted, the requests served again
     } catch (ExecutionException e) {
-      futures.forEach(f -> f.cancel(true));
+      if (e.getCause() instanceof Error error) {
+        throw error;
+      }
       throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-    }
-    return out;
-  }
-
-  private static Generated call(Callable<Generated> batch) {
-    try {
-      return batch.call();
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
     }
   }
 

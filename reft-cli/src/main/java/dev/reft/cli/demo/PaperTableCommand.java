@@ -92,14 +92,9 @@ public final class PaperTableCommand implements Callable<Integer> {
     Path markdown = out != null ? out.toAbsolutePath() : home.resolve("paper-table.md");
     int sftEpochs = p.bestSftEpochs() > 0 ? p.bestSftEpochs() : p.scheduleEpochs();
     int allPathsEpochs = allPathsEpochs(p, sftEpochs);
-    ReftHyperparameters hp;
-    try { // the sampling budget of the runs, with the --set overrides
-      hp = ReftHyperparameters.from(CotStyle.valueOf(run.style.toUpperCase(Locale.ROOT)),
-          key -> java.util.Optional.ofNullable(run.settings.get(key)));
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(run.command.commandLine(), "--set: " + e.getMessage(), e);
-    }
+    ReftHyperparameters hp = run.ppo(); // the sampling budget of the runs, with the --set overrides
     int questionsPerBatch = hp.questionsPerBatch();
+    int parallelism = run.samplerParallelism(hp.maxPolicyLag());
     Map<String, Double> minutes = new LinkedHashMap<>();
     Map<Method, List<String>> runs = new LinkedHashMap<>();
     chosen.forEach(m -> runs.put(m, new ArrayList<>()));
@@ -128,7 +123,7 @@ public final class PaperTableCommand implements Callable<Integer> {
           }
           timed(minutes, m.key(), () -> {
             if (samples) {
-              withSampler(pipeline, runId, run.samplerParallelism(), () -> pipeline.runLearner("learner-" + m.key(), props, monitor));
+              withSampler(pipeline, runId, parallelism, () -> pipeline.runLearner("learner-" + m.key(), props, monitor));
             } else {
               pipeline.runLearner("learner-" + m.key(), props, monitor);
             }

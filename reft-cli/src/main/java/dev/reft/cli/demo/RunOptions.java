@@ -1,8 +1,12 @@
 package dev.reft.cli.demo;
 
+import dev.reft.learner.rl.ReftHyperparameters;
+import dev.reft.schemas.CotStyle;
 import dev.reft.tasks.synthetic.SyntheticConfig;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import java.util.Optional;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -115,13 +119,21 @@ final class RunOptions {
     return maxPolicyLag == 0 ? Runtime.getRuntime().availableProcessors() : 1;
   }
 
-  /** As {@link #samplerParallelism(int)} at the lag bound {@code --set reft.ppo.max-policy-lag} gives (default 0). */
+  /** As {@link #samplerParallelism(int)} at the lag bound of {@link #ppo()}. */
   int samplerParallelism() {
-    String lag = settings.getOrDefault("reft.ppo.max-policy-lag", "0").strip();
+    return samplerParallelism(ppo().maxPolicyLag());
+  }
+
+  /**
+   * The ReFT hyperparameters of the style with the {@code --set reft.ppo.*} overrides, as the learners will read
+   * them; a bad value is a usage error naming its key.
+   */
+  ReftHyperparameters ppo() {
     try {
-      return samplerParallelism(Integer.parseInt(lag));
-    } catch (NumberFormatException e) {
-      throw new ParameterException(command.commandLine(), "--set reft.ppo.max-policy-lag: '" + lag + "' is not a number");
+      return ReftHyperparameters.from(CotStyle.valueOf(style.toUpperCase(Locale.ROOT)),
+          key -> Optional.ofNullable(settings.get(key)));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(command.commandLine(), "--set " + e.getMessage(), e);
     }
   }
 }
