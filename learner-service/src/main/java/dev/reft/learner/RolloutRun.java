@@ -118,13 +118,30 @@ final class RolloutRun {
     }
   }
 
-  /** The update's log line: reward, accuracy, KL, entropy, approx KL, clipping, lag, speed. */
-  private static String line(Map<Metric, Double> s) {
-    return String.format(Locale.ROOT, "reward %.3f, accuracy %.3f, kl_to_ref %.3f, entropy %.3f, approx_kl %.4f, "
-            + "clip %.3f, lag %.2f/%.0f, %.0f tokens/s, %.1f s", get(s, Metric.REWARD_MEAN), get(s, Metric.ACCURACY),
-        get(s, Metric.KL_TO_REF), get(s, Metric.ENTROPY), get(s, Metric.APPROX_KL), get(s, Metric.CLIP_FRACTION),
-        get(s, Metric.POLICY_LAG_MEAN), get(s, Metric.POLICY_LAG_MAX), get(s, Metric.TOKENS_PER_SECOND),
-        get(s, Metric.UPDATE_SECONDS));
+  /**
+   * The update's log line: reward and accuracy, then what the trainer reports of loss, KL, entropy, approx KL,
+   * clipping, lag and speed (Online-ST has no KL, entropy or clipping; a metric it lacks is left out, not NaN).
+   */
+  static String line(Map<Metric, Double> s) {
+    StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "reward %.3f, accuracy %.3f",
+        get(s, Metric.REWARD_MEAN), get(s, Metric.ACCURACY)));
+    optional(line, s, Metric.SFT_LOSS, ", sft_loss %.4f");
+    optional(line, s, Metric.KL_TO_REF, ", kl_to_ref %.3f");
+    optional(line, s, Metric.ENTROPY, ", entropy %.3f");
+    optional(line, s, Metric.APPROX_KL, ", approx_kl %.4f");
+    optional(line, s, Metric.CLIP_FRACTION, ", clip %.3f");
+    if (s.containsKey(Metric.POLICY_LAG_MEAN)) {
+      line.append(String.format(Locale.ROOT, ", lag %.2f/%.0f", get(s, Metric.POLICY_LAG_MEAN), get(s, Metric.POLICY_LAG_MAX)));
+    }
+    optional(line, s, Metric.TOKENS_PER_SECOND, ", %.0f tokens/s");
+    optional(line, s, Metric.UPDATE_SECONDS, ", %.1f s");
+    return line.toString();
+  }
+
+  private static void optional(StringBuilder line, Map<Metric, Double> stats, Metric metric, String format) {
+    if (stats.containsKey(metric)) {
+      line.append(String.format(Locale.ROOT, format, stats.get(metric)));
+    }
   }
 
   private static double get(Map<Metric, Double> stats, Metric metric) {

@@ -56,6 +56,16 @@ class OnlineStIT {
         .filter(u -> "online-st".equals(u.getMode())).map(LearnerUpdate::getMetrics).toList();
     assertThat(metrics).hasSize(4);
     double trained = metrics.stream().mapToDouble(m -> m.get(Metric.TRAINED_SAMPLES.key())).sum();
+    for (Map<String, Double> m : metrics) {
+      assertThat(m).as("Online-ST has no KL term").doesNotContainKey(Metric.KL_TO_REF.key());
+      if (m.get(Metric.TRAINED_SAMPLES.key()) > 0) {
+        assertThat(m.get(Metric.SFT_LOSS.key())).as("loss of the steps on correct samples").isPositive();
+        assertThat(m.get(Metric.TOKENS_PER_SECOND.key())).as("speed of those steps").isPositive();
+      } else {
+        assertThat(m).as("a batch with nothing correct trains nothing")
+            .doesNotContainKeys(Metric.SFT_LOSS.key(), Metric.TOKENS_PER_SECOND.key());
+      }
+    }
     // Independently: the CORRECT trajectories of the run on the rewarded topic that the learner consumed. With as
     // many requests in flight as a batch has questions, every batch is exactly the answers to its own requests,
     // none is stale and nothing is held at the end.

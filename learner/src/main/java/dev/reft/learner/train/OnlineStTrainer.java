@@ -36,14 +36,24 @@ public final class OnlineStTrainer implements RolloutTrainer {
         correct.add(new SftTrainer.Example(r.prompt(), r.response()));
       }
     }
+    long t0 = System.nanoTime();
     double lossSum = 0;
+    long tokens = 0;
+    double learningRate = Double.NaN;
     int steps = 0;
     for (int from = 0; from < correct.size(); from += miniBatchSize) {
-      lossSum += sft.step(correct.subList(from, Math.min(correct.size(), from + miniBatchSize))).loss();
+      SftTrainer.StepStats step = sft.step(correct.subList(from, Math.min(correct.size(), from + miniBatchSize)));
+      lossSum += step.loss();
+      tokens += step.tokens();
+      learningRate = step.learningRate();
       steps++;
     }
     Map<Metric, Double> stats = Metric.newMap();
-    stats.put(Metric.SFT_LOSS, steps == 0 ? Double.NaN : lossSum / steps);
+    if (steps > 0) { // a batch without a correct sample trains nothing: no loss, no speed
+      stats.put(Metric.SFT_LOSS, lossSum / steps);
+      stats.put(Metric.TOKENS_PER_SECOND, tokens / ((System.nanoTime() - t0) / 1e9));
+      stats.put(Metric.LEARNING_RATE, learningRate);
+    }
     stats.put(Metric.REWARD_MEAN, batch.stream().mapToDouble(Rollout::score).average().orElse(0));
     stats.put(Metric.ACCURACY, batch.isEmpty() ? 0 : correct.size() / (double) batch.size());
     stats.put(Metric.TRAINED_SAMPLES, (double) correct.size());

@@ -163,11 +163,9 @@ final class RunMonitor implements Runnable, AutoCloseable {
       double reward = get(m, Metric.REWARD_MEAN, Double.NaN);
       double accuracy = get(m, Metric.ACCURACY, Double.NaN);
       double[] mean = recentMean(u.getRunId() + "/" + u.getMode(), reward, accuracy);
-      bar = String.format(Locale.ROOT, "%-12s %s update %d/%d  reward %.3f  acc %.3f (last %d: %.3f, %.3f)  KL %.2f  lag %.1f  %,.0f tokens/s",
+      bar = String.format(Locale.ROOT, "%-12s %s update %d/%d  reward %.3f  acc %.3f (last %d: %.3f, %.3f)",
           label(u.getRunId(), u.getMode()), bar(u.getPolicyVersion() / (double) total), u.getPolicyVersion(), total,
-          reward, accuracy, recent.size(), mean[0], mean[1],
-          get(m, Metric.KL_TO_REF, Double.NaN), get(m, Metric.POLICY_LAG_MEAN, Double.NaN),
-          get(m, Metric.TOKENS_PER_SECOND, 0.0));
+          reward, accuracy, recent.size(), mean[0], mean[1]) + rolloutMetrics(m);
     }
     if (tty) {
       out.print("\r" + bar + " ".repeat(Math.max(0, lastBar.length() - bar.length())));
@@ -176,6 +174,25 @@ final class RunMonitor implements Runnable, AutoCloseable {
       out.println(bar);
     }
     lastBar = bar;
+  }
+
+  /**
+   * The end of a rollout update's progress line: the metrics the update reports (PPO: KL, lag, speed; Online-ST:
+   * its loss, lag and speed; a batch with no correct sample trains nothing and has neither loss nor speed).
+   */
+  static String rolloutMetrics(Map<String, Double> m) {
+    StringBuilder s = new StringBuilder();
+    optional(s, m, Metric.SFT_LOSS, "  loss %.3f");
+    optional(s, m, Metric.KL_TO_REF, "  KL %.2f");
+    optional(s, m, Metric.POLICY_LAG_MEAN, "  lag %.1f");
+    optional(s, m, Metric.TOKENS_PER_SECOND, "  %,.0f tokens/s");
+    return s.toString();
+  }
+
+  private static void optional(StringBuilder s, Map<String, Double> m, Metric metric, String format) {
+    if (m.containsKey(metric.key())) {
+      s.append(String.format(Locale.ROOT, format, m.get(metric.key())));
+    }
   }
 
   /**
